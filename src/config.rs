@@ -1,0 +1,222 @@
+//! The typed configuration: one TOML file plus environment overrides
+//! (`HSMKMS__SECTION__KEY=value`, e.g. `HSMKMS__HSM__TOKEN_LABEL=lab`), read once at start-up,
+//! with unknown keys refused and every value validated with a message that says what to fix.
+//!
+//! Nothing else in the crate reads configuration ad hoc: the CLI loads a [`Config`] and hands
+//! each layer its own section.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Problems with the configuration, each saying what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {path} not found: pass an existing file with --config")]
+    Missing { path: PathBuf },
+    #[error("configuration {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: ::config::ConfigError,
+    },
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+/// The whole configuration. Later layers add their sections here.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub hsm: HsmConfig,
+    pub store: StoreConfig,
+    pub logging: LoggingConfig,
+}
+
+/// `[hsm]`: the PKCS#11 module and token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HsmConfig {
+    /// Path of the PKCS#11 module (shared library).
+    pub module: PathBuf,
+    /// Name of an HSM profile in `hsm-profiles/` (`softhsm2`, `kryoptic`, …) or a path to one.
+    pub profile: String,
+    /// Label of the token to use (tokens are found by label, never by slot number).
+    pub token_label: String,
+    /// File holding the user PIN (first line). Exactly one of `pin_file` and `pin_env` is set.
+    pub pin_file: Option<PathBuf>,
+    /// Environment variable holding the user PIN.
+    pub pin_env: Option<String>,
+    /// Number of PKCS#11 sessions kept open for requests.
+    pub sessions: usize,
+}
+
+impl Default for HsmConfig {
+    fn default() -> Self {
+        Self {
+            module: PathBuf::from("/usr/lib/softhsm/libsofthsm2.so"),
+            profile: "softhsm2".into(),
+            token_label: "hsmkms".into(),
+            pin_file: None,
+            pin_env: None,
+            sessions: 4,
+        }
+    }
+}
+
+/// `[store]`: where the sled database lives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    pub path: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("data/store"),
+        }
+    }
+}
+
+/// `[logging]`: format and level.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `hsmkms=debug`.
+    pub level: String,
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Config {
+    /// Reads `path` (TOML) and the `HSMKMS__…` environment, then validates.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        if !path.is_file() {
+            return Err(ConfigError::Missing {
+                path: path.to_owned(),
+            });
+        }
+        let parse = |source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        };
+        let cfg: Config = ::config::Config::builder()
+            .add_source(::config::File::from(path).format(::config::FileFormat::Toml))
+            .add_source(
+                ::config::Environment::with_prefix("HSMKMS")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()
+            .map_err(parse)?
+            .try_deserialize()
+            .map_err(parse)?;
+        cfg.resolve_relative(path.parent().unwrap_or(Path::new(".")))
+            .validate()
+    }
+
+    /// Paths in the file are relative to the file's directory.
+    fn resolve_relative(mut self, base: &Path) -> Self {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        if let Some(p) = self.hsm.pin_file.as_mut() {
+            fix(p);
+        }
+        fix(&mut self.store.path);
+        self
+    }
+
+    /// Checks that need no I/O beyond the file system.
+    pub fn validate(self) -> Result<Self, ConfigError> {
+        match (&self.hsm.pin_file, &self.hsm.pin_env) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid(
+                    "[hsm] sets both pin_file and pin_env: keep one".into(),
+                ))
+            }
+            (None, None) => return Err(ConfigError::Invalid(
+                "[hsm] needs pin_file (a file holding the user PIN) or pin_env (an environment \
+                     variable holding it)"
+                    .into(),
+            )),
+            _ => {}
+        }
+        if self.hsm.token_label.is_empty() || self.hsm.token_label.len() > 32 {
+            return Err(ConfigError::Invalid(
+                "[hsm] token_label must be 1 to 32 characters (PKCS#11 labels are 32 bytes)".into(),
+            ));
+        }
+        if self.hsm.sessions == 0 || self.hsm.sessions > 1024 {
+            return Err(ConfigError::Invalid(
+                "[hsm] sessions must be between 1 and 1024".into(),
+            ));
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let p = dir.join("hsmkms.toml");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn rejects_unknown_keys_with_their_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "[hsm]\npin_file = \"pin\"\ntoken_lable = \"x\"\n",
+        );
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("token_lable"), "{e}");
+    }
+
+    #[test]
+    fn rejects_missing_file_and_missing_pin() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = Config::load(&dir.path().join("nope.toml")).unwrap_err();
+        assert!(matches!(e, ConfigError::Missing { .. }));
+        let p = write(dir.path(), "[store]\npath = \"s\"\n");
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("pin_file"), "{e}");
+    }
+
+    #[test]
+    fn accepts_file_and_resolves_relative_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "[hsm]\ntoken_label = \"lab\"\npin_file = \"hsm.pin\"\n[store]\npath = \"db\"\n",
+        );
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.hsm.token_label, "lab");
+        assert_eq!(c.hsm.pin_file.unwrap(), dir.path().join("hsm.pin"));
+        assert_eq!(c.store.path, dir.path().join("db"));
+        assert_eq!(c.logging.format, LogFormat::Text);
+    }
+}
