@@ -1,5 +1,7 @@
 //! The `hsmkms` command line: subcommands and their wiring to the library layers.
 
+pub mod ttlv;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -17,16 +19,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print the version.
-    Version,
+    /// Convert KMIP messages between binary TTLV, hex, XML and JSON.
+    #[command(subcommand)]
+    Ttlv(ttlv::TtlvCommand),
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Version => {
-            println!("hsmkms {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
+    let result = match cli.command {
+        Command::Ttlv(cmd) => ttlv::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hsmkms: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -75,6 +75,20 @@ pub fn tag_name(tag: u32, version: Option<Version>) -> Option<&'static str> {
         .or_else(|| ordered(None).find_map(by_value))
 }
 
+/// Whether `version` defines the tag (attributes newer than a client's version are never sent
+/// to it). Unknown versions define nothing.
+pub fn tag_defined(tag: u32, version: Version) -> bool {
+    table(version).is_some_and(|t| t.tags.iter().any(|(_, v)| *v == tag))
+}
+
+/// The bits a mask table defines in `version` exactly (no other version, no alias).
+pub fn mask_bits_in(mask: &str, version: Version) -> u32 {
+    table(version)
+        .and_then(|t| find(t.masks, mask))
+        .map(|bits| bits.iter().fold(0, |acc, (_, b)| acc | b))
+        .unwrap_or(0)
+}
+
 /// The enumeration table that names the values of the tag called `tag_name`.
 pub fn enum_kind(tag_name: &str) -> EnumKind<'_> {
     match find(generated::TAG_ENUM, tag_name).unwrap_or(tag_name) {

@@ -1,0 +1,223 @@
+//! Request and response payloads by operation. Operations are typed here as the issues that
+//! implement them land; until then a payload stays the TTLV tree it arrived as (`Other`), so
+//! every message can still be read, logged by shape and answered.
+
+use crate::kmip::fields::{as_enum, Builder, Fields, KmipError};
+use crate::kmip::message::ProtocolVersion;
+use crate::ttlv::enums::{
+    AttestationType, ClientRegistrationMethod, ObjectType, Operation, QueryFunction,
+};
+use crate::ttlv::{Item, Tag};
+
+/// Discover Versions request (KMIP 1.4 §4.26, 2.1 §6.1.17): the client's versions, preferred
+/// first; empty asks for every version the server supports.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DiscoverVersionsRequest {
+    pub protocol_versions: Vec<ProtocolVersion>,
+}
+
+/// Discover Versions response: the versions both sides support, the server's preferred first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DiscoverVersionsResponse {
+    pub protocol_versions: Vec<ProtocolVersion>,
+}
+
+fn versions_from(item: &Item, tag: Tag) -> Result<Vec<ProtocolVersion>, KmipError> {
+    let mut f = Fields::open(item, tag)?;
+    let v = f
+        .repeated(Tag::PROTOCOL_VERSION)
+        .into_iter()
+        .map(ProtocolVersion::from_item)
+        .collect::<Result<Vec<_>, _>>()?;
+    f.finish()?;
+    Ok(v)
+}
+
+fn versions_to(v: &[ProtocolVersion], tag: Tag) -> Item {
+    Builder::new()
+        .items(v.iter().map(|p| p.to_item()))
+        .build(tag)
+}
+
+/// Query request (KMIP 1.4 §4.25, 2.1 §6.1.37).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QueryRequest {
+    pub query_functions: Vec<QueryFunction>,
+}
+
+/// Query response. Lists are typed; the structured answers (server information, profiles,
+/// capabilities, …) are kept as trees until an issue needs them typed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QueryResponse {
+    pub operations: Vec<Operation>,
+    pub object_types: Vec<ObjectType>,
+    pub vendor_identification: Option<String>,
+    pub server_information: Option<Item>,
+    pub application_namespaces: Vec<String>,
+    pub extension_information: Vec<Item>,
+    pub attestation_types: Vec<AttestationType>,
+    pub rng_parameters: Vec<Item>,
+    pub profile_information: Vec<Item>,
+    pub validation_information: Vec<Item>,
+    pub capability_information: Vec<Item>,
+    pub client_registration_methods: Vec<ClientRegistrationMethod>,
+    pub defaults_information: Option<Item>,
+    pub protection_storage_masks: Option<Item>,
+}
+
+impl QueryResponse {
+    fn from_item(item: &Item) -> Result<Self, KmipError> {
+        let mut f = Fields::open(item, Tag::RESPONSE_PAYLOAD)?;
+        let r = QueryResponse {
+            operations: f
+                .rep_enum(Tag::OPERATION)?
+                .into_iter()
+                .map(Operation)
+                .collect(),
+            object_types: f
+                .rep_enum(Tag::OBJECT_TYPE)?
+                .into_iter()
+                .map(ObjectType)
+                .collect(),
+            vendor_identification: f.opt_text(Tag::VENDOR_IDENTIFICATION)?,
+            server_information: f.optional(Tag::SERVER_INFORMATION).cloned(),
+            application_namespaces: f.rep_text(Tag::APPLICATION_NAMESPACE)?,
+            extension_information: f.rep_items(Tag::EXTENSION_INFORMATION),
+            attestation_types: f
+                .rep_enum(Tag::ATTESTATION_TYPE)?
+                .into_iter()
+                .map(AttestationType)
+                .collect(),
+            rng_parameters: f.rep_items(Tag::RNG_PARAMETERS),
+            profile_information: f.rep_items(Tag::PROFILE_INFORMATION),
+            validation_information: f.rep_items(Tag::VALIDATION_INFORMATION),
+            capability_information: f.rep_items(Tag::CAPABILITY_INFORMATION),
+            client_registration_methods: f
+                .rep_enum(Tag::CLIENT_REGISTRATION_METHOD)?
+                .into_iter()
+                .map(ClientRegistrationMethod)
+                .collect(),
+            defaults_information: f.optional(Tag::DEFAULTS_INFORMATION).cloned(),
+            protection_storage_masks: f.optional(Tag::PROTECTION_STORAGE_MASKS).cloned(),
+        };
+        f.finish()?;
+        Ok(r)
+    }
+
+    fn to_item(&self) -> Item {
+        let ops: Vec<u32> = self.operations.iter().map(|o| o.0).collect();
+        let types: Vec<u32> = self.object_types.iter().map(|o| o.0).collect();
+        let att: Vec<u32> = self.attestation_types.iter().map(|o| o.0).collect();
+        let crm: Vec<u32> = self
+            .client_registration_methods
+            .iter()
+            .map(|o| o.0)
+            .collect();
+        Builder::new()
+            .enums(Tag::OPERATION, &ops)
+            .enums(Tag::OBJECT_TYPE, &types)
+            .opt_text(
+                Tag::VENDOR_IDENTIFICATION,
+                self.vendor_identification.as_deref(),
+            )
+            .opt_item(self.server_information.clone())
+            .texts(Tag::APPLICATION_NAMESPACE, &self.application_namespaces)
+            .items(self.extension_information.iter().cloned())
+            .enums(Tag::ATTESTATION_TYPE, &att)
+            .items(self.rng_parameters.iter().cloned())
+            .items(self.profile_information.iter().cloned())
+            .items(self.validation_information.iter().cloned())
+            .items(self.capability_information.iter().cloned())
+            .enums(Tag::CLIENT_REGISTRATION_METHOD, &crm)
+            .opt_item(self.defaults_information.clone())
+            .opt_item(self.protection_storage_masks.clone())
+            .build(Tag::RESPONSE_PAYLOAD)
+    }
+}
+
+/// A request payload, typed by operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestPayload {
+    DiscoverVersions(DiscoverVersionsRequest),
+    Query(QueryRequest),
+    /// An operation whose payload is not typed yet: the tree as received.
+    Other(Item),
+}
+
+impl RequestPayload {
+    pub fn from_item(operation: Operation, item: &Item) -> Result<Self, KmipError> {
+        Ok(match operation {
+            Operation::DISCOVER_VERSIONS => {
+                RequestPayload::DiscoverVersions(DiscoverVersionsRequest {
+                    protocol_versions: versions_from(item, Tag::REQUEST_PAYLOAD)?,
+                })
+            }
+            Operation::QUERY => {
+                let mut f = Fields::open(item, Tag::REQUEST_PAYLOAD)?;
+                let query_functions = f
+                    .repeated(Tag::QUERY_FUNCTION)
+                    .into_iter()
+                    .map(|i| as_enum(i).map(QueryFunction))
+                    .collect::<Result<Vec<_>, _>>()?;
+                f.finish()?;
+                RequestPayload::Query(QueryRequest { query_functions })
+            }
+            _ => {
+                Fields::open(item, Tag::REQUEST_PAYLOAD)?;
+                RequestPayload::Other(item.clone())
+            }
+        })
+    }
+
+    pub fn to_item(&self) -> Item {
+        match self {
+            RequestPayload::DiscoverVersions(r) => {
+                versions_to(&r.protocol_versions, Tag::REQUEST_PAYLOAD)
+            }
+            RequestPayload::Query(q) => {
+                let f: Vec<u32> = q.query_functions.iter().map(|f| f.0).collect();
+                Builder::new()
+                    .enums(Tag::QUERY_FUNCTION, &f)
+                    .build(Tag::REQUEST_PAYLOAD)
+            }
+            RequestPayload::Other(item) => item.clone(),
+        }
+    }
+}
+
+/// A response payload, typed by operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResponsePayload {
+    DiscoverVersions(DiscoverVersionsResponse),
+    Query(QueryResponse),
+    /// An operation whose payload is not typed yet: the tree as built or received.
+    Other(Item),
+}
+
+impl ResponsePayload {
+    /// `operation` is the batch item's (absent only in responses to unparsable requests).
+    pub fn from_item(operation: Option<Operation>, item: &Item) -> Result<Self, KmipError> {
+        Ok(match operation {
+            Some(Operation::DISCOVER_VERSIONS) => {
+                ResponsePayload::DiscoverVersions(DiscoverVersionsResponse {
+                    protocol_versions: versions_from(item, Tag::RESPONSE_PAYLOAD)?,
+                })
+            }
+            Some(Operation::QUERY) => ResponsePayload::Query(QueryResponse::from_item(item)?),
+            _ => {
+                Fields::open(item, Tag::RESPONSE_PAYLOAD)?;
+                ResponsePayload::Other(item.clone())
+            }
+        })
+    }
+
+    pub fn to_item(&self) -> Item {
+        match self {
+            ResponsePayload::DiscoverVersions(r) => {
+                versions_to(&r.protocol_versions, Tag::RESPONSE_PAYLOAD)
+            }
+            ResponsePayload::Query(q) => q.to_item(),
+            ResponsePayload::Other(item) => item.clone(),
+        }
+    }
+}
