@@ -17,12 +17,16 @@ pub struct Limits {
     /// transport refuse an oversized frame from its header alone, before reading the body.
     pub max_message_len: usize,
     /// Deepest nesting of Structures. Bounds recursion (stack) in the decoder, the encoder and
-    /// in `Drop`; real KMIP messages nest fewer than 12 levels.
+    /// in `Drop`; real KMIP messages nest fewer than 12 levels. Values above
+    /// [`HARD_MAX_DEPTH`] are treated as that.
     pub max_depth: usize,
     /// Most items in one message. Bounds the per-item overhead of the tree (each 8-byte item
     /// costs about 48 bytes in memory) and the work of every later pass over it.
     pub max_items: usize,
 }
+
+/// The depth no configuration can raise: keeps recursion well inside a 2 MiB thread stack.
+pub const HARD_MAX_DEPTH: usize = 128;
 
 impl Limits {
     /// 8 MiB message, depth 32, 500,000 items.
@@ -244,6 +248,10 @@ impl Decoder<'_> {
     }
 
     /// Decodes one item that must end at or before `end`.
+    fn max_depth(&self) -> usize {
+        self.limits.max_depth.min(HARD_MAX_DEPTH)
+    }
+
     fn item(&mut self, end: usize, depth: usize) -> Result<Item, DecodeError> {
         let start = self.pos;
         self.items += 1;
@@ -292,12 +300,12 @@ impl Decoder<'_> {
             }
         }
         if item_type == ItemType::Structure {
-            if depth > self.limits.max_depth {
+            if depth > self.max_depth() {
                 return Err(self.fail(
                     start,
                     t,
                     DecodeErrorKind::TooDeep {
-                        limit: self.limits.max_depth,
+                        limit: self.max_depth(),
                     },
                 ));
             }

@@ -113,6 +113,27 @@ fn is_decimal(s: &str) -> bool {
     !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Whether `raw` is a test-vector placeholder (`$NOW`, `$NOW-3600`, `$UNIQUE_IDENTIFIER_0`).
+/// For text, only that exact shape counts (a literal `$…` name is data); for every other type a
+/// leading `$` can be nothing else.
+fn is_placeholder(raw: &str, t: ItemType) -> bool {
+    let Some(rest) = raw.trim().strip_prefix('$') else {
+        return false;
+    };
+    if t != ItemType::TextString {
+        return true;
+    }
+    let name_end = rest
+        .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+        .unwrap_or(rest.len());
+    let (name, offset) = rest.split_at(name_end);
+    let offset_ok = offset.is_empty()
+        || offset
+            .strip_prefix(['+', '-'])
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    name.starts_with(|c: char| c.is_ascii_uppercase()) && offset_ok
+}
+
 /// Parses the text form of a leaf of type `t`. `ctx` names the enumeration/mask table.
 pub(crate) fn parse_value(
     tag_name: &str,
@@ -126,7 +147,7 @@ pub(crate) fn parse_value(
         item_type: t,
         value: raw.to_owned(),
     };
-    if raw.starts_with('$') {
+    if is_placeholder(raw, t) {
         return Err(TextError::Placeholder {
             tag: tag_name.to_owned(),
             value: raw.trim().to_owned(),
@@ -402,6 +423,19 @@ mod tests {
                 " "
             ),
             "0x80000001"
+        );
+    }
+
+    #[test]
+    fn takes_only_placeholder_shaped_text_for_placeholders() {
+        assert!(is_placeholder("$NOW-3600", ItemType::TextString));
+        assert!(is_placeholder("$UNIQUE_IDENTIFIER_0", ItemType::TextString));
+        assert!(!is_placeholder("$ecret", ItemType::TextString));
+        assert!(!is_placeholder("$", ItemType::TextString));
+        assert!(is_placeholder("$x", ItemType::ByteString));
+        assert_eq!(
+            p("NameValue", ItemType::TextString, "$ecret").unwrap(),
+            Value::TextString("$ecret".into())
         );
     }
 

@@ -290,15 +290,17 @@ fn escape_attr(s: &str, out: &mut String) {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
+            c if u32::from(c) < 0x20 || c == '\u{7F}' => {
+                out.push_str(&format!("&#{};", u32::from(c)))
+            }
             c => out.push(c),
         }
     }
 }
 
-/// Renders an item as indented KMIP XML, naming tags and values in `version`.
+/// Renders an item as indented KMIP XML, naming tags and values in `version`. Control
+/// characters in text become character references; U+0000, which XML 1.0 cannot carry at all,
+/// is written as `&#0;` and such a document does not read back.
 pub fn to_xml(item: &Item, version: Option<Version>) -> String {
     let mut out = String::with_capacity(256);
     render(item, version, &[], 0, &mut out);
