@@ -89,7 +89,10 @@ fn cli_encodes_every_vector_message_exactly_as_the_oasis_runner() {
             return Some(format!("unexpected runner line: {line}"));
         };
         let name = format!("{}.{n}.{kind}.xml", file.replace('/', "_"));
-        let input = std::fs::read(xml_dir.path().join(&name)).ok()?;
+        let input = match std::fs::read(xml_dir.path().join(&name)) {
+            Ok(i) => i,
+            Err(e) => return Some(format!("{name}: runner wrote no XML: {e}")),
+        };
         let mut child = Command::new(exe)
             .args(["ttlv", "encode", "--from", "xml", "--hex"])
             .stdin(Stdio::piped())
@@ -97,8 +100,10 @@ fn cli_encodes_every_vector_message_exactly_as_the_oasis_runner() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("run hsmkms");
-        child.stdin.take()?.write_all(&input).ok()?;
-        let o = child.wait_with_output().ok()?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(&input).expect("write to hsmkms");
+        }
+        let o = child.wait_with_output().expect("wait for hsmkms");
         let got = String::from_utf8_lossy(&o.stdout).trim().to_owned();
         (got != expected).then(|| {
             format!(

@@ -189,7 +189,7 @@ impl RequestPayload {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResponsePayload {
     DiscoverVersions(DiscoverVersionsResponse),
-    Query(QueryResponse),
+    Query(Box<QueryResponse>),
     /// An operation whose payload is not typed yet: the tree as built or received.
     Other(Item),
 }
@@ -203,7 +203,9 @@ impl ResponsePayload {
                     protocol_versions: versions_from(item, Tag::RESPONSE_PAYLOAD)?,
                 })
             }
-            Some(Operation::QUERY) => ResponsePayload::Query(QueryResponse::from_item(item)?),
+            Some(Operation::QUERY) => {
+                ResponsePayload::Query(Box::new(QueryResponse::from_item(item)?))
+            }
             _ => {
                 Fields::open(item, Tag::RESPONSE_PAYLOAD)?;
                 ResponsePayload::Other(item.clone())

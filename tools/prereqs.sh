@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what hsmkms needs on a Debian 12 machine, only what is missing. Safe to run again.
+# Needs root (or sudo) for apt; the Rust toolchain itself must already be installed (rustup).
+set -euo pipefail
+
+APT_PACKAGES=(
+  softhsm2          # the development/test HSM (PKCS#11 module /usr/lib/softhsm/libsofthsm2.so)
+  opensc            # pkcs11-tool (token set-up for Kryoptic) and pkcs11-spy
+  libclang-dev      # bindgen, for building the Kryoptic test token
+  libssl-dev pkg-config libsqlite3-dev   # Kryoptic's build dependencies
+  python3 python3-venv   # the OASIS vector runner and PyKMIP (in a virtual environment)
+  cmake golang-go   # the aws-lc FIPS module build (feature `fips`)
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "prereqs: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "prereqs: run as root or install sudo to install: ${missing[*]}" >&2; exit 1; }
+    SUDO=sudo
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || { echo "prereqs: cargo not found: install Rust with rustup (https://rustup.rs)" >&2; exit 1; }
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "prereqs: installing cargo-nextest"
+  cargo install --locked cargo-nextest >/dev/null
+fi

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite, with all set-up, on a fresh Debian 12 machine (README's second command).
+# Prints the time of each stage. Fails (never skips) when something it needs is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+export KMIP_VECTORS_DIR="${KMIP_VECTORS_DIR:-$ROOT/../shared/kmip-vectors/vectors}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
+
+declare -a TIMINGS=()
+stage() {
+  local name=$1; shift
+  local t0=$SECONDS
+  echo "==> [$name] $*"
+  "$@"
+  local dt=$((SECONDS - t0))
+  TIMINGS+=("$(printf '%-28s %5ds' "$name" "$dt")")
+  echo "==> [$name] done in ${dt}s"
+}
+report() {
+  echo "==> stage timings"
+  printf '    %s\n' "${TIMINGS[@]}"
+  echo "    total ${SECONDS}s"
+}
+trap report EXIT
+
+[ -d "$KMIP_VECTORS_DIR" ] || {
+  echo "KMIP_VECTORS_DIR=$KMIP_VECTORS_DIR is not a directory: check out ../shared next to this repository or set it" >&2
+  exit 1
+}
+
+stage prereqs       tools/prereqs.sh
+stage fmt           cargo fmt --all -- --check
+stage clippy        cargo clippy --workspace --all-targets --locked -- -D warnings
+stage tests         cargo nextest run --workspace --locked --no-fail-fast
+stage fuzz-smoke    tools/fuzz-smoke.sh "$FUZZ_SECONDS"
