@@ -207,6 +207,24 @@ mod tests {
     }
 
     #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "[hsm]\ntoken_label = \"file\"\npin_env = \"PIN\"\n",
+        );
+        // Only this test sets HSMKMS__ variables (and nextest runs it in its own process).
+        std::env::set_var("HSMKMS__HSM__TOKEN_LABEL", "from-env");
+        std::env::set_var("HSMKMS__HSM__SESSIONS", "9");
+        let c = Config::load(&p);
+        std::env::remove_var("HSMKMS__HSM__TOKEN_LABEL");
+        std::env::remove_var("HSMKMS__HSM__SESSIONS");
+        let c = c.unwrap();
+        assert_eq!(c.hsm.token_label, "from-env");
+        assert_eq!(c.hsm.sessions, 9);
+    }
+
+    #[test]
     fn accepts_file_and_resolves_relative_paths() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(

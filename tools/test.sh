@@ -19,10 +19,22 @@ stage() {
   TIMINGS+=("$(printf '%-28s %5ds' "$name" "$dt")")
   echo "==> [$name] done in ${dt}s"
 }
+NEXTEST_LOG=$(mktemp)
 report() {
   echo "==> stage timings"
   printf '    %s\n' "${TIMINGS[@]}"
   echo "    total ${SECONDS}s"
+  # The closing line CI reads: the test runner's counts.
+  local passed failed
+  passed=$(grep -hoE '[0-9]+ passed' "$NEXTEST_LOG" | awk '{s+=$1} END {print s+0}')
+  failed=$(grep -hoE '[0-9]+ failed' "$NEXTEST_LOG" | awk '{s+=$1} END {print s+0}')
+  echo "tests: ${passed} passed, ${failed} failed"
+  rm -f "$NEXTEST_LOG"
+}
+# nextest, with its summary kept for the closing line.
+nextest() {
+  cargo nextest run --workspace --locked --no-fail-fast "$@" 2>&1 | tee -a "$NEXTEST_LOG"
+  return "${PIPESTATUS[0]}"
 }
 trap report EXIT
 
@@ -34,5 +46,5 @@ trap report EXIT
 stage prereqs       tools/prereqs.sh
 stage fmt           cargo fmt --all -- --check
 stage clippy        cargo clippy --workspace --all-targets --locked -- -D warnings
-stage tests         cargo nextest run --workspace --locked --no-fail-fast
+stage tests         nextest
 stage fuzz-smoke    tools/fuzz-smoke.sh "$FUZZ_SECONDS"
