@@ -110,6 +110,15 @@ impl<'a> Fields<'a> {
         out
     }
 
+    /// Every consecutive field with `tag`, each read by `read`.
+    pub fn repeated_with<T>(
+        &mut self,
+        tag: Tag,
+        read: impl Fn(&'a Item) -> Result<T, KmipError>,
+    ) -> Result<Vec<T>, KmipError> {
+        self.repeated(tag).into_iter().map(read).collect()
+    }
+
     /// Fails if any field is left over.
     pub fn finish(self) -> Result<(), KmipError> {
         match self.items.get(self.pos) {

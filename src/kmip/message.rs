@@ -170,11 +170,7 @@ impl RequestHeader {
                 None => None,
                 Some(a) => {
                     let mut af = Fields::open(a, Tag::AUTHENTICATION)?;
-                    let creds = af
-                        .repeated(Tag::CREDENTIAL)
-                        .into_iter()
-                        .map(Credential::from_item)
-                        .collect::<Result<Vec<_>, _>>()?;
+                    let creds = af.repeated_with(Tag::CREDENTIAL, Credential::from_item)?;
                     af.finish()?;
                     if creds.is_empty() {
                         return Err(KmipError::Missing {
@@ -448,11 +444,7 @@ impl RequestMessage {
     pub fn from_item(item: &Item) -> Result<Self, KmipError> {
         let mut f = Fields::open(item, Tag::REQUEST_MESSAGE)?;
         let header = RequestHeader::from_item(f.required(Tag::REQUEST_HEADER)?)?;
-        let batch_items = f
-            .repeated(Tag::BATCH_ITEM)
-            .into_iter()
-            .map(RequestBatchItem::from_item)
-            .collect::<Result<Vec<_>, _>>()?;
+        let batch_items = f.repeated_with(Tag::BATCH_ITEM, RequestBatchItem::from_item)?;
         f.finish()?;
         if batch_items.is_empty() {
             return Err(KmipError::Missing {
@@ -485,11 +477,7 @@ impl ResponseMessage {
     pub fn from_item(item: &Item) -> Result<Self, KmipError> {
         let mut f = Fields::open(item, Tag::RESPONSE_MESSAGE)?;
         let header = ResponseHeader::from_item(f.required(Tag::RESPONSE_HEADER)?)?;
-        let batch_items = f
-            .repeated(Tag::BATCH_ITEM)
-            .into_iter()
-            .map(ResponseBatchItem::from_item)
-            .collect::<Result<Vec<_>, _>>()?;
+        let batch_items = f.repeated_with(Tag::BATCH_ITEM, ResponseBatchItem::from_item)?;
         f.finish()?;
         Ok(ResponseMessage {
             header,

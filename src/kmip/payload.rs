@@ -24,11 +24,7 @@ pub struct DiscoverVersionsResponse {
 
 fn versions_from(item: &Item, tag: Tag) -> Result<Vec<ProtocolVersion>, KmipError> {
     let mut f = Fields::open(item, tag)?;
-    let v = f
-        .repeated(Tag::PROTOCOL_VERSION)
-        .into_iter()
-        .map(ProtocolVersion::from_item)
-        .collect::<Result<Vec<_>, _>>()?;
+    let v = f.repeated_with(Tag::PROTOCOL_VERSION, ProtocolVersion::from_item)?;
     f.finish()?;
     Ok(v)
 }
