@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod hsm;
 pub mod kmip;
 
 /// The wire format: re-exported from the dependency-free `hsmkms-ttlv` crate (kept separate so
