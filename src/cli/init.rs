@@ -10,14 +10,14 @@ use crate::hsm::{Hsm, HsmError};
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
     #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
+    Config(#[from] Box<crate::config::ConfigError>),
     #[error(transparent)]
     Hsm(#[from] HsmError),
 }
 
 /// Runs `init`; returns the lines to print.
 pub fn run(config: &Path, new_kek_version: bool) -> Result<Vec<String>, InitError> {
-    let cfg = Config::load(config)?;
+    let cfg = Config::load(config).map_err(Box::new)?;
     let hsm = Hsm::open(&cfg.hsm)?;
     if new_kek_version {
         let v = hsm.add_kek_version()?;

@@ -148,10 +148,10 @@ impl HandleCache {
                 return;
             }
             let h = session.handle();
-            let (mine, others): (Vec<_>, Vec<_>) =
-                st.graveyard
-                    .drain(..)
-                    .partition(|(g, s, _)| *g == generation && *s == h);
+            let (mine, others): (Vec<_>, Vec<_>) = st
+                .graveyard
+                .drain(..)
+                .partition(|(g, s, _)| *g == generation && *s == h);
             st.graveyard = others;
             mine.into_iter().map(|(_, _, o)| o).collect()
         };

@@ -16,8 +16,8 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::profile::PlaintextExport;
 use super::{
-    HashAlg, Hsm, HsmError, KeyKind, KeyPairSpec, KeyUsage, ManagedKey, Op, PublicKey,
-    SecretBytes, Transient, WrappedKey,
+    HashAlg, Hsm, HsmError, KeyKind, KeyPairSpec, KeyUsage, ManagedKey, Op, PublicKey, SecretBytes,
+    Transient, WrappedKey,
 };
 
 /// Largest generic secret accepted (bytes): bounds a Register request's object size.
@@ -260,10 +260,9 @@ impl Hsm {
             if trusted {
                 t.push(Attribute::WrapWithTrusted(true));
             }
-            let key = op
-                .s
-                .generate_key(&mech, &t)
-                .map_err(|e| HsmError::from_ck("C_GenerateKey", e))?;
+            let key =
+                op.s.generate_key(&mech, &t)
+                    .map_err(|e| HsmError::from_ck("C_GenerateKey", e))?;
             let key = Transient::new(op.s, key);
             op.wrap_under_kek(key.handle, kind, len as u32, usage)
         })
@@ -307,10 +306,9 @@ impl Hsm {
             private_t.push(Attribute::WrapWithTrusted(true));
         }
         self.run(|op| {
-            let (public, private) = op
-                .s
-                .generate_key_pair(&mech, &public_t, &private_t)
-                .map_err(|e| HsmError::from_ck("C_GenerateKeyPair", e))?;
+            let (public, private) =
+                op.s.generate_key_pair(&mech, &public_t, &private_t)
+                    .map_err(|e| HsmError::from_ck("C_GenerateKeyPair", e))?;
             let public = Transient::new(op.s, public);
             let private = Transient::new(op.s, private);
             let values = read_public(op, public.handle, kind)?;
@@ -334,10 +332,9 @@ impl Hsm {
         let mut t = session_key_template(kind, KeyUsage::default(), true, true);
         t.push(Attribute::Value(padded.to_vec()));
         let result = self.run(|op| {
-            let key = op
-                .s
-                .create_object(&t)
-                .map_err(|e| HsmError::from_ck("C_CreateObject", e))?;
+            let key =
+                op.s.create_object(&t)
+                    .map_err(|e| HsmError::from_ck("C_CreateObject", e))?;
             let key = Transient::new(op.s, key);
             op.wrap_under_kek(key.handle, kind, value.len() as u32, usage)
         });
@@ -380,10 +377,9 @@ impl Hsm {
         }
         self.run(|op| {
             let copy = Transient::new(op.s, op.unwrap_copy(wk, false, true)?);
-            let attrs = op
-                .s
-                .get_attributes(copy.handle, &[AttributeType::Value])
-                .map_err(|e| HsmError::from_ck("C_GetAttributeValue", e))?;
+            let attrs =
+                op.s.get_attributes(copy.handle, &[AttributeType::Value])
+                    .map_err(|e| HsmError::from_ck("C_GetAttributeValue", e))?;
             for a in attrs {
                 if let Attribute::Value(mut v) = a {
                     let n = (wk.value_len as usize).min(v.len());
@@ -435,10 +431,7 @@ impl Hsm {
         self.run(|op| {
             let w = op.use_key(unwrapping)?;
             let t = session_key_template(kind, KeyUsage::default(), true, true);
-            let copy = Transient::new(
-                op.s,
-                op.unwrap_by_code(self.wrap_code, w.handle, blob, &t)?,
-            );
+            let copy = Transient::new(op.s, op.unwrap_by_code(self.wrap_code, w.handle, blob, &t)?);
             op.wrap_under_kek(copy.handle, kind, value_len, usage)
         })
     }
@@ -467,7 +460,9 @@ impl Hsm {
         hash: HashAlg,
     ) -> Result<Vec<u8>, HsmError> {
         if !matches!(public, PublicKey::Rsa { .. }) {
-            return Err(HsmError::InvalidArgument("OAEP wrapping needs an RSA public key"));
+            return Err(HsmError::InvalidArgument(
+                "OAEP wrapping needs an RSA public key",
+            ));
         }
         let params = self.oaep(hash)?;
         self.run(|op| {

@@ -67,11 +67,7 @@ impl MasterHandles {
 }
 
 fn parse_version(label: &str, prefix: &str) -> Option<u32> {
-    label
-        .strip_prefix(prefix)?
-        .parse()
-        .ok()
-        .filter(|v| *v > 0)
+    label.strip_prefix(prefix)?.parse().ok().filter(|v| *v > 0)
 }
 
 /// Finds every master key in the token and checks its protections.
@@ -237,7 +233,12 @@ pub struct InitReport {
 }
 
 impl Op<'_> {
-    fn create_master(&self, label: &str, template: &[Attribute], mac: bool) -> Result<(), HsmError> {
+    fn create_master(
+        &self,
+        label: &str,
+        template: &[Attribute],
+        mac: bool,
+    ) -> Result<(), HsmError> {
         validate_master_template(label, template)?;
         let mech = if mac {
             Mechanism::GenericSecretKeyGen
@@ -309,8 +310,7 @@ impl Hsm {
     pub fn set_kek_wrap_enabled(&self, version: u32, enabled: bool) -> Result<(), HsmError> {
         self.run(|op| {
             let h = op.masters()?.kek(version)?;
-            op.s
-                .update_attributes(h, &[Attribute::Wrap(enabled)])
+            op.s.update_attributes(h, &[Attribute::Wrap(enabled)])
                 .map_err(|e| HsmError::from_ck("C_SetAttributeValue", e))
         })
     }
@@ -319,10 +319,9 @@ impl Hsm {
     pub fn mac_record(&self, data: &[u8]) -> Result<[u8; 32], HsmError> {
         self.run(|op| {
             let key = op.masters()?.mac()?;
-            let tag = op
-                .s
-                .sign(&Mechanism::Sha256Hmac, key, data)
-                .map_err(|e| HsmError::from_ck("C_Sign", e))?;
+            let tag =
+                op.s.sign(&Mechanism::Sha256Hmac, key, data)
+                    .map_err(|e| HsmError::from_ck("C_Sign", e))?;
             tag.try_into()
                 .map_err(|_| HsmError::InvalidArgument("HMAC-SHA256 did not return 32 bytes"))
         })

@@ -38,8 +38,8 @@ pub use profile::{PlaintextExport, Profile, CKM_AES_KEY_WRAP_KWP, CKM_AES_KEY_WR
 pub use secret::{Pin, SecretBytes};
 pub use session::{find_token, module_context};
 pub use types::{
-    Cipher, Curve, HashAlg, KeyKind, KeyPairSpec, KeyUsage, MacAlg, ManagedKey, PublicKey,
-    SignAlg, WrappedKey,
+    Cipher, Curve, HashAlg, KeyKind, KeyPairSpec, KeyUsage, MacAlg, ManagedKey, PublicKey, SignAlg,
+    WrappedKey,
 };
 
 use cache::HandleCache;
@@ -219,8 +219,8 @@ impl Hsm {
             Ok(v) => return Ok(v),
             Err(e) => e,
         };
-        let lost = e.is_session_loss()
-            || (e.may_be_logout() && self.pool.logged_out(lease.session()));
+        let lost =
+            e.is_session_loss() || (e.may_be_logout() && self.pool.logged_out(lease.session()));
         if !lost {
             return Err(e);
         }

@@ -10,8 +10,8 @@ use cryptoki_sys::CK_AES_CTR_PARAMS;
 
 use super::keys::{hash_mechanism, mgf, public_template};
 use super::{
-    Cipher, HashAlg, Hsm, HsmError, KeyKind, MacAlg, ManagedKey, Op, PublicKey, SignAlg,
-    Transient, WrappedKey,
+    Cipher, HashAlg, Hsm, HsmError, KeyKind, MacAlg, ManagedKey, Op, PublicKey, SignAlg, Transient,
+    WrappedKey,
 };
 
 /// Largest data one call accepts (bytes): bounds the buffers of a request.
@@ -63,7 +63,9 @@ fn sign_mechanism(alg: SignAlg) -> Result<Mechanism<'static>, HsmError> {
         SignAlg::RsaPss(h @ HashAlg::Sha384) => Mechanism::Sha384RsaPkcsPss(pss(h)),
         SignAlg::RsaPss(h @ HashAlg::Sha512) => Mechanism::Sha512RsaPkcsPss(pss(h)),
         SignAlg::RsaPss(HashAlg::Sha224) => {
-            return Err(HsmError::InvalidArgument("RSA-PSS with SHA-224 is not offered"))
+            return Err(HsmError::InvalidArgument(
+                "RSA-PSS with SHA-224 is not offered",
+            ))
         }
         SignAlg::Ecdsa(_) => Mechanism::Ecdsa,
     })
@@ -81,7 +83,11 @@ fn check_sign_key(alg: SignAlg, kind: KeyKind) -> Result<(), HsmError> {
 
 /// Owned parameters a cipher mechanism points into (they must outlive the call).
 enum Params {
-    Gcm { iv: Vec<u8>, aad: Vec<u8>, tag_bits: u32 },
+    Gcm {
+        iv: Vec<u8>,
+        aad: Vec<u8>,
+        tag_bits: u32,
+    },
     Ctr(CK_AES_CTR_PARAMS),
     None,
 }
@@ -89,7 +95,10 @@ enum Params {
 fn params(cipher: &Cipher) -> Result<Params, HsmError> {
     Ok(match cipher {
         Cipher::AesGcm { iv, aad, tag_bits } => {
-            if iv.is_empty() || iv.len() > 256 || !(96..=128).contains(tag_bits) || tag_bits % 8 != 0
+            if iv.is_empty()
+                || iv.len() > 256
+                || !(96..=128).contains(tag_bits)
+                || tag_bits % 8 != 0
             {
                 return Err(HsmError::InvalidArgument(
                     "AES-GCM needs a 1 to 256 byte IV and a 96 to 128 bit tag",
@@ -106,7 +115,9 @@ fn params(cipher: &Cipher) -> Result<Params, HsmError> {
             counter_bits,
         } => {
             if !(1..=128).contains(counter_bits) {
-                return Err(HsmError::InvalidArgument("AES-CTR counter bits must be 1 to 128"));
+                return Err(HsmError::InvalidArgument(
+                    "AES-CTR counter bits must be 1 to 128",
+                ));
             }
             Params::Ctr(CK_AES_CTR_PARAMS {
                 ulCounterBits: *counter_bits as _,
@@ -143,7 +154,9 @@ fn check_cipher_key(cipher: &Cipher, kind: KeyKind) -> Result<(), HsmError> {
     if ok {
         Ok(())
     } else {
-        Err(HsmError::InvalidArgument("the cipher does not match the key type"))
+        Err(HsmError::InvalidArgument(
+            "the cipher does not match the key type",
+        ))
     }
 }
 
@@ -209,7 +222,12 @@ impl Hsm {
     }
 
     /// Signs `data` with a managed private key.
-    pub fn sign(&self, key: ManagedKey<'_>, alg: SignAlg, data: &[u8]) -> Result<Vec<u8>, HsmError> {
+    pub fn sign(
+        &self,
+        key: ManagedKey<'_>,
+        alg: SignAlg,
+        data: &[u8],
+    ) -> Result<Vec<u8>, HsmError> {
         check_data(data)?;
         check_sign_key(alg, key.wrapped.kind)?;
         let m = sign_mechanism(alg)?;
@@ -294,7 +312,9 @@ impl Hsm {
     /// secret, the digest covers the padded value.
     pub fn digest_key(&self, wk: &WrappedKey, alg: HashAlg) -> Result<Vec<u8>, HsmError> {
         if !wk.kind.is_secret() {
-            return Err(HsmError::InvalidArgument("C_DigestKey digests secret keys only"));
+            return Err(HsmError::InvalidArgument(
+                "C_DigestKey digests secret keys only",
+            ));
         }
         self.run(|op| {
             let copy = Transient::new(op.s, op.unwrap_copy(wk, false, false)?);
@@ -310,7 +330,9 @@ impl Hsm {
     /// `len` random bytes from the HSM's generator.
     pub fn random(&self, len: usize) -> Result<Vec<u8>, HsmError> {
         if len > 1024 * 1024 {
-            return Err(HsmError::InvalidArgument("at most 1 MiB of random bytes per call"));
+            return Err(HsmError::InvalidArgument(
+                "at most 1 MiB of random bytes per call",
+            ));
         }
         self.run(|op| {
             let mut out = vec![0u8; len];
@@ -325,6 +347,8 @@ fn mac_mechanism(alg: MacAlg, wk: &WrappedKey) -> Result<Mechanism<'static>, Hsm
     match (alg, wk.kind) {
         (MacAlg::Hmac(h), KeyKind::GenericSecret) => Ok(hmac_mechanism(h)),
         (MacAlg::AesCmac, KeyKind::Aes) => Ok(Mechanism::AesCMac),
-        _ => Err(HsmError::InvalidArgument("the MAC algorithm does not match the key type")),
+        _ => Err(HsmError::InvalidArgument(
+            "the MAC algorithm does not match the key type",
+        )),
     }
 }

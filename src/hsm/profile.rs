@@ -154,9 +154,10 @@ impl Profile {
             WrapMechanism::Code(c) => Ok(c),
             WrapMechanism::Unsupported => Err(HsmError::Profile {
                 name: self.name.clone(),
-                reason: "the profile has no key-wrap mechanism (wrap_mechanism = \"unsupported\"): \
+                reason:
+                    "the profile has no key-wrap mechanism (wrap_mechanism = \"unsupported\"): \
                          hsmkms cannot keep keys outside this HSM"
-                    .into(),
+                        .into(),
             }),
         }
     }
@@ -197,14 +198,18 @@ mod tests {
     fn rejects_unknown_fields_and_bad_codes() {
         let base = Profile::load("softhsm2").unwrap();
         let _ = base;
-        let e = Profile::parse("x", "name = \"x\"\nbogus = 1\n").unwrap_err().to_string();
+        let e = Profile::parse("x", "name = \"x\"\nbogus = 1\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("bogus"), "{e}");
         let text = include_str!("../../hsm-profiles/softhsm2.toml")
             .replace("wrap_mechanism = \"0x210A\"", "wrap_mechanism = \"KWP\"");
         let e = Profile::parse("x", &text).unwrap_err().to_string();
         assert!(e.contains("wrap_mechanism"), "{e}");
-        let text = include_str!("../../hsm-profiles/softhsm2.toml")
-            .replace("wrap_mechanism = \"0x210A\"", "wrap_mechanism = \"unsupported\"");
+        let text = include_str!("../../hsm-profiles/softhsm2.toml").replace(
+            "wrap_mechanism = \"0x210A\"",
+            "wrap_mechanism = \"unsupported\"",
+        );
         let p = Profile::parse("x", &text).unwrap();
         assert!(p.wrap_code().is_err());
     }

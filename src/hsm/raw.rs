@@ -17,8 +17,8 @@ use cryptoki::error::{Rv, RvError};
 use cryptoki::object::{Attribute, ObjectHandle};
 use cryptoki::session::Session;
 use cryptoki_sys::{
-    CK_ATTRIBUTE, CK_FUNCTION_LIST, CK_MECHANISM, CK_MECHANISM_INFO, CK_OBJECT_HANDLE, CK_ULONG,
-    CKR_OK,
+    CKR_OK, CK_ATTRIBUTE, CK_FUNCTION_LIST, CK_MECHANISM, CK_MECHANISM_INFO, CK_OBJECT_HANDLE,
+    CK_ULONG,
 };
 
 use super::HsmError;
@@ -74,7 +74,10 @@ impl RawModule {
             lib.C_GetFunctionList(&mut list_ptr)
         })?;
         if list_ptr.is_null() {
-            return Err(HsmError::from_rv("C_GetFunctionList", RvError::GeneralError));
+            return Err(HsmError::from_rv(
+                "C_GetFunctionList",
+                RvError::GeneralError,
+            ));
         }
         // SAFETY: the pointer is non-null and points to the module's static function table,
         // valid while the library is loaded; we copy the table of pointers.
@@ -89,10 +92,10 @@ impl RawModule {
         slot: u64,
         code: u64,
     ) -> Result<Option<CK_MECHANISM_INFO>, HsmError> {
-        let f = self
-            .list
-            .C_GetMechanismInfo
-            .ok_or(HsmError::from_rv("C_GetMechanismInfo", RvError::FunctionNotSupported))?;
+        let f = self.list.C_GetMechanismInfo.ok_or(HsmError::from_rv(
+            "C_GetMechanismInfo",
+            RvError::FunctionNotSupported,
+        ))?;
         let mut info = CK_MECHANISM_INFO::default();
         // SAFETY: plain integers in, one caller-owned struct out.
         let rv = unsafe { f(slot as _, code as _, &mut info) };
@@ -111,10 +114,10 @@ impl RawModule {
         wrapping_key: ObjectHandle,
         key: ObjectHandle,
     ) -> Result<Vec<u8>, HsmError> {
-        let f = self
-            .list
-            .C_WrapKey
-            .ok_or(HsmError::from_rv("C_WrapKey", RvError::FunctionNotSupported))?;
+        let f = self.list.C_WrapKey.ok_or(HsmError::from_rv(
+            "C_WrapKey",
+            RvError::FunctionNotSupported,
+        ))?;
         let mut mech = CK_MECHANISM {
             mechanism: code as _,
             pParameter: ptr::null_mut(),
@@ -158,10 +161,10 @@ impl RawModule {
         wrapped: &[u8],
         template: &[Attribute],
     ) -> Result<ObjectHandle, HsmError> {
-        let f = self
-            .list
-            .C_UnwrapKey
-            .ok_or(HsmError::from_rv("C_UnwrapKey", RvError::FunctionNotSupported))?;
+        let f = self.list.C_UnwrapKey.ok_or(HsmError::from_rv(
+            "C_UnwrapKey",
+            RvError::FunctionNotSupported,
+        ))?;
         let mut mech = CK_MECHANISM {
             mechanism: code as _,
             pParameter: ptr::null_mut(),

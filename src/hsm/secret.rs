@@ -29,7 +29,9 @@ impl Pin {
             ))
         })?);
         let line = text.lines().next().unwrap_or("");
-        Self::checked(line.to_owned(), || format!("pin_file {} is empty", path.display()))
+        Self::checked(line.to_owned(), || {
+            format!("pin_file {} is empty", path.display())
+        })
     }
 
     /// Reads the environment variable `name`.
@@ -112,7 +114,9 @@ mod tests {
         assert_eq!(Pin::from_file(&p).unwrap().expose(), "987654");
         std::fs::write(&p, "\n").unwrap();
         assert!(matches!(Pin::from_file(&p), Err(HsmError::Pin(_))));
-        let e = Pin::from_file(&dir.path().join("none")).unwrap_err().to_string();
+        let e = Pin::from_file(&dir.path().join("none"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("pin_file"), "{e}");
     }
 }

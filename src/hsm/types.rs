@@ -12,7 +12,9 @@ pub enum KeyKind {
     /// A generic secret: HMAC keys, KMIP SecretData.
     GenericSecret,
     /// An RSA private key; the modulus size in bits.
-    Rsa { modulus_bits: u32 },
+    Rsa {
+        modulus_bits: u32,
+    },
     /// An EC private key on a named curve.
     Ec(Curve),
 }
@@ -142,7 +144,9 @@ pub enum PublicKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyPairSpec {
     /// RSA with e = 65537; 2048 to 4096 bits, a multiple of 8.
-    Rsa { modulus_bits: u32 },
+    Rsa {
+        modulus_bits: u32,
+    },
     Ec(Curve),
 }
 
