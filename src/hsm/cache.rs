@@ -152,7 +152,11 @@ impl HandleCache {
                 .graveyard
                 .drain(..)
                 .partition(|(g, s, _)| *g == generation && *s == h);
-            st.graveyard = others;
+            // Entries of ended generations name objects that died with their sessions.
+            st.graveyard = others
+                .into_iter()
+                .filter(|(g, _, _)| *g >= generation)
+                .collect();
             mine.into_iter().map(|(_, _, o)| o).collect()
         };
         for o in doomed {
