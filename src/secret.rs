@@ -28,6 +28,12 @@ impl SecretBytes {
     }
 }
 
+impl From<&[u8]> for SecretBytes {
+    fn from(b: &[u8]) -> Self {
+        SecretBytes::new(b.to_vec())
+    }
+}
+
 impl fmt::Debug for SecretBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SecretBytes([redacted; {} bytes])", self.0.len())

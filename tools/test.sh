@@ -46,5 +46,8 @@ trap report EXIT
 stage prereqs       tools/prereqs.sh
 stage fmt           cargo fmt --all -- --check
 stage clippy        cargo clippy --workspace --all-targets --locked -- -D warnings
+stage kryoptic      tools/build-kryoptic.sh
 stage tests         nextest
+# The HSM suite once more against the second token (every primitive, KEK versions, recovery).
+stage tests-kryoptic env HSMKMS_TEST_PKCS11=kryoptic HSMKMS_KRYOPTIC_MODULE="$ROOT/.cache-kryoptic/libkryoptic_pkcs11.so" nextest --test hsm
 stage fuzz-smoke    tools/fuzz-smoke.sh "$FUZZ_SECONDS"

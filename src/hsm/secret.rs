@@ -1,5 +1,5 @@
-//! Types for secrets that pass through this process: the user PIN and clear key bytes read back
-//! for an authorised export. They redact `Debug`, have no `Display`, and zeroize on drop.
+//! The HSM user PIN (read from a file or the environment), and the crate's clear-key container
+//! re-exported for the HSM API. Both redact `Debug`, have no `Display`, and zeroize on drop.
 
 use std::fmt;
 use std::path::Path;
@@ -7,6 +7,7 @@ use std::path::Path;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::HsmError;
+pub use crate::secret::SecretBytes;
 
 /// The HSM user PIN.
 #[derive(Clone, Zeroize)]
@@ -57,41 +58,6 @@ impl Pin {
 impl fmt::Debug for Pin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Pin(<redacted>)")
-    }
-}
-
-/// Clear key material (imported values, or a value read back for an authorised KMIP Get).
-#[derive(Clone, PartialEq, Eq, Zeroize)]
-#[zeroize(drop)]
-pub struct SecretBytes(Vec<u8>);
-
-impl SecretBytes {
-    pub fn new(bytes: Vec<u8>) -> Self {
-        Self(bytes)
-    }
-
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl From<&[u8]> for SecretBytes {
-    fn from(b: &[u8]) -> Self {
-        Self(b.to_vec())
-    }
-}
-
-impl fmt::Debug for SecretBytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretBytes(<{} bytes redacted>)", self.0.len())
     }
 }
 
