@@ -49,5 +49,9 @@ stage clippy        cargo clippy --workspace --all-targets --locked -- -D warnin
 stage kryoptic      tools/build-kryoptic.sh
 stage tests         nextest
 # The HSM suite once more against the second token (every primitive, KEK versions, recovery).
-stage tests-kryoptic env HSMKMS_TEST_PKCS11=kryoptic HSMKMS_KRYOPTIC_MODULE="$ROOT/.cache-kryoptic/libkryoptic_pkcs11.so" nextest --test hsm
+hsm_suite_on_kryoptic() {
+  HSMKMS_TEST_PKCS11=kryoptic HSMKMS_KRYOPTIC_MODULE="$ROOT/.cache-kryoptic/libkryoptic_pkcs11.so" \
+    nextest --test hsm
+}
+stage tests-kryoptic hsm_suite_on_kryoptic
 stage fuzz-smoke    tools/fuzz-smoke.sh "$FUZZ_SECONDS"
