@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod config;
 pub mod kmip;
+pub mod store;
 
 /// The wire format: re-exported from the dependency-free `hsmkms-ttlv` crate (kept separate so
 /// that its fuzz target builds light).
