@@ -32,6 +32,12 @@ fn creates(c: &mut Criterion) {
     let modes = [
         ("each_write", Durability::EachWrite),
         ("group_commit", Durability::default()),
+        (
+            "group_commit_500us",
+            Durability::GroupCommit {
+                window: Duration::from_micros(500),
+            },
+        ),
     ];
     for (label, mode) in modes {
         let dir = tempfile::tempdir().unwrap();

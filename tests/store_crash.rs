@@ -16,13 +16,20 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{aes_key, open};
-use hsmkms::store::{Expect, State, Store, UniqueIdentifier};
+use common::{aes_key, db_path, try_open};
+use hsmkms::store::{Durability, Expect, SledStore, State, Store, StoreOptions, UniqueIdentifier};
 
 const CHILD_DIR_ENV: &str = "HSMKMS_CRASH_CHILD_DIR";
 const CHILD_CYCLE_ENV: &str = "HSMKMS_CRASH_CHILD_CYCLE";
 const CYCLES_ENV: &str = "HSMKMS_CRASH_CYCLES";
 const WRITERS: usize = 4;
+
+fn open(dir: &std::path::Path) -> SledStore {
+    let mut o = StoreOptions::new(db_path(dir));
+    o.durability = Durability::default();
+    o.cache_capacity_bytes = 64 << 20;
+    try_open(o).unwrap_or_else(|e| panic!("reopening {}: {e}", dir.display()))
+}
 /// A child stops by itself after this many writes per writer (bounds a run if a kill is late).
 const MAX_WRITES_PER_WRITER: usize = 5_000;
 
@@ -130,13 +137,17 @@ fn crash_loop() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(50);
-    let dir = tempfile::tempdir().unwrap();
+    // Kept on failure for inspection; removed at the end of a passing run.
+    let dir = tempfile::tempdir().unwrap().keep();
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos() as u64
         | 1;
-    println!("crash loop: {cycles} cycles, seed {seed}");
+    println!(
+        "crash loop: {cycles} cycles, seed {seed}, store {}",
+        dir.display()
+    );
     let mut rng = Rng(seed);
     let mut acked: HashMap<String, u64> = HashMap::new();
     let started = Instant::now();
@@ -144,15 +155,20 @@ fn crash_loop() {
     // A full consistency walk every tenth of the run (it is linear in the store size).
     let check_every = (cycles / 10).max(10);
     for cycle in 0..cycles {
-        // 0–400 ms: early kills land during open and recovery of the previous crash.
-        let delay = Duration::from_millis(rng.next() % 400);
-        let this_cycle = run_child(dir.path(), cycle, delay);
+        // 0–400 ms, a quarter of them under 40 ms: early kills land during open, i.e. during
+        // sled's recovery of the previous crash, which writes a snapshot (sled 0.34.7 did not
+        // survive a kill there on its own: see `remove_incomplete_snapshots` in the store).
+        let delay = match rng.next() % 4 {
+            0 => Duration::from_millis(rng.next() % 40),
+            _ => Duration::from_millis(rng.next() % 400),
+        };
+        let this_cycle = run_child(&dir, cycle, delay);
         total_acks += this_cycle.len();
         for (uid, v) in &this_cycle {
             let e = acked.entry(uid.clone()).or_insert(0);
             *e = (*e).max(*v);
         }
-        let store = open(dir.path());
+        let store = open(&dir);
         // Every write acknowledged in this cycle, and a sample of earlier ones.
         let sample = acked
             .iter()
@@ -175,4 +191,26 @@ fn crash_loop() {
         started.elapsed().as_secs_f64()
     );
     assert!(total_acks > 0, "no child ever acknowledged a write");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn reopens_after_a_kill_during_a_sled_snapshot() {
+    // What a kill while sled writes a snapshot leaves: a truncated `snap.<lsn>.generating`
+    // sorting after the last good snapshot. sled 0.34.7 alone refuses to open with Corruption.
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = open(dir.path());
+        s.create(aes_key("a", "o", Some("n"))).unwrap();
+    }
+    let path = db_path(dir.path());
+    std::fs::write(path.join("snap.FFFFFFFFFFFFFFFF.generating"), b"trunc").unwrap();
+    assert!(
+        sled::open(&path).is_err(),
+        "sled itself no longer trips on this: drop the workaround?"
+    );
+    std::fs::write(path.join("snap.FFFFFFFFFFFFFFFF.generating"), b"trunc").unwrap();
+    let s = open(dir.path());
+    s.get(&UniqueIdentifier::new("a")).unwrap();
+    assert!(s.check().unwrap().is_clean());
 }

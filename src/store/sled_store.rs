@@ -56,9 +56,9 @@ impl StoreOptions {
             Durability::EachWrite
         };
         Self {
-            path: c.path.clone(),
             durability,
             cache_capacity_bytes: c.cache_mb.saturating_mul(1024 * 1024),
+            ..Self::new(&c.path)
         }
     }
 }
@@ -104,6 +104,7 @@ impl SledStore {
         auth: Arc<dyn RecordAuthenticator>,
     ) -> Result<Self, StoreError> {
         let path = options.path.clone();
+        remove_incomplete_snapshots(&path)?;
         let db = sled::Config::new()
             .path(&path)
             .cache_capacity(options.cache_capacity_bytes)
@@ -381,6 +382,32 @@ impl SledStore {
         self.db.flush()?;
         Ok(())
     }
+}
+
+/// Works around a sled 0.34.7 recovery bug (sled issues #1527, #1533): during recovery (at every
+/// open) sled writes a snapshot to `snap.<lsn>.generating`, fsyncs it and renames it to
+/// `snap.<lsn>`, but at open it reads
+/// the lexicographically greatest `snap.*` file — an unfinished `.generating` one if the process
+/// was killed while writing it — and then refuses to open with `Corruption`. An unfinished file
+/// is never a valid snapshot (the rename marks completion, and the previous snapshot is only
+/// removed after it), so it is deleted before opening; sled then recovers from the previous
+/// snapshot and its log. Found by the SIGKILL crash loop.
+fn remove_incomplete_snapshots(path: &Path) -> Result<(), StoreError> {
+    let entries = match std::fs::read_dir(path) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(StoreError::Database(e.into())),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| StoreError::Database(e.into()))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            tracing::warn!(file = %name, "removing sled snapshot left unfinished by a crash");
+            std::fs::remove_file(entry.path()).map_err(|e| StoreError::Database(e.into()))?;
+        }
+    }
+    Ok(())
 }
 
 fn encode_tag(tag: &auth::RecordTag) -> Vec<u8> {

@@ -75,7 +75,14 @@ pub fn open_with(dir: &Path, durability: Durability) -> SledStore {
     let mut o = StoreOptions::new(db_path(dir));
     o.durability = durability;
     o.cache_capacity_bytes = 64 << 20;
-    SledStore::open(&o, Arc::new(SoftHmac(b"test record-MAC key".to_vec()))).unwrap()
+    try_open(o).unwrap()
+}
+
+pub fn try_open(options: StoreOptions) -> Result<SledStore, hsmkms::store::StoreError> {
+    SledStore::open(
+        &options,
+        Arc::new(SoftHmac(b"test record-MAC key".to_vec())),
+    )
 }
 
 pub fn open(dir: &Path) -> SledStore {
