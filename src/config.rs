@@ -70,17 +70,31 @@ impl Default for HsmConfig {
     }
 }
 
-/// `[store]`: where the sled database lives.
+/// `[store]`: where the sled database lives and how writes are made durable.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     pub path: PathBuf,
+    /// Concurrent writes share one flush (each still waits for a flush covering it). When
+    /// false, every write flushes on its own.
+    pub group_commit: bool,
+    /// With `group_commit`, how long the flushing writer waits for others to join, in
+    /// microseconds (0 to 10,000). Raises throughput under load, adds latency to each write.
+    pub group_commit_window_us: u64,
+    /// sled page cache, in MiB (8 to 65,536).
+    pub cache_mb: u64,
 }
+
+/// Longest group-commit window accepted: a larger one only adds latency.
+pub const MAX_GROUP_COMMIT_WINDOW_US: u64 = 10_000;
 
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             path: PathBuf::from("data/store"),
+            group_commit: true,
+            group_commit_window_us: 0,
+            cache_mb: 256,
         }
     }
 }
@@ -194,6 +208,22 @@ impl Config {
                     .into(),
             ));
         }
+        if self.store.path.as_os_str().is_empty() {
+            return Err(ConfigError::Invalid(
+                "[store] path must name the store directory".into(),
+            ));
+        }
+        if self.store.group_commit_window_us > MAX_GROUP_COMMIT_WINDOW_US {
+            return Err(ConfigError::Invalid(format!(
+                "[store] group_commit_window_us must be at most {MAX_GROUP_COMMIT_WINDOW_US} \
+                 (10 ms); 0 flushes as soon as a writer is ready"
+            )));
+        }
+        if !(8..=65_536).contains(&self.store.cache_mb) {
+            return Err(ConfigError::Invalid(
+                "[store] cache_mb must be between 8 and 65536".into(),
+            ));
+        }
         Ok(self)
     }
 }
@@ -260,6 +290,7 @@ mod tests {
         assert_eq!(c.store.path, dir.path().join("db"));
         assert_eq!(c.logging.format, LogFormat::Text);
         assert_eq!(c.hsm.cache_entries, 1024);
+        assert!(c.store.group_commit);
     }
 
     #[test]
@@ -277,5 +308,28 @@ mod tests {
         );
         let e = Config::load(&p).unwrap_err().to_string();
         assert!(e.contains("cache_entries"), "{e}");
+    }
+
+    #[test]
+    fn accepts_store_durability_settings_and_rejects_bad_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = "[hsm]\npin_file = \"p\"\n[store]\npath = \"db\"\n";
+        let p = write(
+            dir.path(),
+            &format!("{base}group_commit = false\ngroup_commit_window_us = 200\ncache_mb = 64\n"),
+        );
+        let c = Config::load(&p).unwrap();
+        assert!(!c.store.group_commit);
+        assert_eq!(c.store.group_commit_window_us, 200);
+        assert_eq!(c.store.cache_mb, 64);
+        let p = write(
+            dir.path(),
+            &format!("{base}group_commit_window_us = 20000\n"),
+        );
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("group_commit_window_us"), "{e}");
+        let p = write(dir.path(), &format!("{base}cache_mb = 1\n"));
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("cache_mb"), "{e}");
     }
 }

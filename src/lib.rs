@@ -15,6 +15,7 @@ pub mod config;
 pub mod hsm;
 pub mod kmip;
 pub mod secret;
+pub mod store;
 
 /// The wire format: re-exported from the dependency-free `hsmkms-ttlv` crate (kept separate so
 /// that its fuzz target builds light).

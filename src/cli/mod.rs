@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "hsmkms", version, about = "KMIP key server backed by a PKCS#11 HSM")]
+#[command(
+    name = "hsmkms",
+    version,
+    about = "KMIP key server backed by a PKCS#11 HSM"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

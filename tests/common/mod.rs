@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod fault;
+pub mod soft_store;
 pub mod vectors;
 
 use std::path::{Path, PathBuf};
