@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod config;
 pub mod hsm;
+pub mod keystore;
 pub mod kmip;
 pub mod secret;
 pub mod store;
