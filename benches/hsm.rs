@@ -63,7 +63,58 @@ fn bench(c: &mut Criterion) {
             blob
         })
     });
+    // What Create costs end to end below KMIP: keygen + KWP in the HSM, then the record (MAC
+    // computed in the HSM) committed to sled and flushed before returning.
+    let hsm_arc = std::sync::Arc::new(hsm);
+    let store_dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(
+        hsmkms::store::SledStore::open(
+            &hsmkms::store::StoreOptions::new(store_dir.path().join("store")),
+            std::sync::Arc::new(hsmkms::keystore::HsmRecordMac::new(hsm_arc.clone())),
+        )
+        .unwrap(),
+    );
+    let counter = std::sync::atomic::AtomicU64::new(0);
+    let create = |hsm: &hsmkms::hsm::Hsm, store: &hsmkms::store::SledStore| {
+        use hsmkms::store::Store as _;
+        let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let w = hsm
+            .generate_secret(KeyKind::Aes, 32, KeyUsage::encryption())
+            .unwrap();
+        let r = hsmkms::store::Record::new(
+            hsmkms::store::UniqueIdentifier::new(format!("bench-{n}")),
+            hsmkms::store::Owner::new("bench"),
+            hsmkms::store::ObjectType::SYMMETRIC_KEY,
+            hsmkms::store::State::PRE_ACTIVE,
+        )
+        .with_key(hsmkms::store::WrappedKey::from_hsm(w));
+        store.create(r).unwrap();
+    };
+    g.bench_function(
+        "hsmkms keygen+KWP+record MAC+durable store, 1 thread",
+        |b| b.iter(|| create(&hsm_arc, &store)),
+    );
+    g.bench_function(
+        "hsmkms keygen+KWP+record MAC+durable store, 8 threads (per key)",
+        |b| {
+            b.iter_custom(|iters| {
+                let start = std::time::Instant::now();
+                std::thread::scope(|sc| {
+                    for t in 0..8u64 {
+                        let (hsm, store, create) = (&hsm_arc, &store, &create);
+                        sc.spawn(move || {
+                            for _ in (t..iters).step_by(8) {
+                                create(hsm, store);
+                            }
+                        });
+                    }
+                });
+                start.elapsed()
+            })
+        },
+    );
     g.finish();
+    let hsm = &*hsm_arc;
 
     let wk = hsm
         .generate_secret(KeyKind::Aes, 32, KeyUsage::encryption())
