@@ -13,6 +13,8 @@
 pub mod cli;
 pub mod config;
 pub mod kmip;
+pub mod server;
+pub mod service;
 pub mod secret;
 
 /// The wire format: re-exported from the dependency-free `hsmkms-ttlv` crate (kept separate so
