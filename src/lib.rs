@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod config;
 pub mod kmip;
+pub mod pki;
 pub mod server;
 pub mod service;
 pub mod secret;

@@ -1,6 +1,8 @@
 use super::*;
 use crate::kmip::message::RequestHeader;
-use crate::kmip::payload::{DiscoverVersionsRequest, InteropRequest, LogRequest, QueryRequest};
+use crate::kmip::payload::{
+    DiscoverVersionsRequest, InteropRequest, LogRequest, QueryRequest, QueryResponse,
+};
 use crate::ttlv::enums::{InteropFunction, QueryFunction};
 use crate::ttlv::{Item, Tag};
 
