@@ -223,7 +223,11 @@ fn describe_rustls_error(e: &RustlsError) -> String {
                  signatures are refused)"
                     .into()
             }
-            C::BadSignature => "client certificate signature does not verify".into(),
+            C::BadSignature => {
+                "client certificate signature does not verify (signed by another CA with the \
+                 same name as one in tls.client_ca?)"
+                    .into()
+            }
             C::BadEncoding => "client certificate is not valid DER".into(),
             other => format!("client certificate refused: {other:?}"),
         },
