@@ -14,9 +14,9 @@ pub mod cli;
 pub mod config;
 pub mod kmip;
 pub mod pki;
+pub mod secret;
 pub mod server;
 pub mod service;
-pub mod secret;
 
 /// The wire format: re-exported from the dependency-free `hsmkms-ttlv` crate (kept separate so
 /// that its fuzz target builds light).

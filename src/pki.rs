@@ -164,10 +164,14 @@ impl Ca {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         params.distinguished_name = dn(cn);
         for d in &opts.dns_names {
-            params.subject_alt_names.push(SanType::DnsName(d.clone().try_into()?));
+            params
+                .subject_alt_names
+                .push(SanType::DnsName(d.clone().try_into()?));
         }
         for e in &opts.emails {
-            params.subject_alt_names.push(SanType::Rfc822Name(e.clone().try_into()?));
+            params
+                .subject_alt_names
+                .push(SanType::Rfc822Name(e.clone().try_into()?));
         }
         params.extended_key_usages = if opts.client_auth_eku {
             vec![ExtendedKeyUsagePurpose::ClientAuth]

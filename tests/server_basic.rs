@@ -17,9 +17,11 @@ use tokio::io::AsyncWriteExt;
 
 fn versions(r: &ResponseMessage) -> Vec<(i32, i32)> {
     match &r.batch_items[0].payload {
-        Some(ResponsePayload::DiscoverVersions(d)) => {
-            d.protocol_versions.iter().map(|p| (p.major, p.minor)).collect()
-        }
+        Some(ResponsePayload::DiscoverVersions(d)) => d
+            .protocol_versions
+            .iter()
+            .map(|p| (p.major, p.minor))
+            .collect(),
         other => panic!("not a DiscoverVersions answer: {other:?}"),
     }
 }
@@ -58,18 +60,32 @@ async fn kmip_port_answers_discover_versions_and_query_back_to_back() {
     let third = parse_response(&read_message(&mut s).await.unwrap());
 
     assert_eq!(first.header.protocol_version, v(1, 4));
-    assert_eq!(first.batch_items[0].operation, Some(Operation::DISCOVER_VERSIONS));
-    assert_eq!(first.batch_items[0].unique_batch_item_id.as_deref(), Some(&b"1"[..]));
+    assert_eq!(
+        first.batch_items[0].operation,
+        Some(Operation::DISCOVER_VERSIONS)
+    );
+    assert_eq!(
+        first.batch_items[0].unique_batch_item_id.as_deref(),
+        Some(&b"1"[..])
+    );
     assert_eq!(versions(&first), ALL);
     assert_query(&second, &[Operation::QUERY, Operation::DISCOVER_VERSIONS]);
     assert_eq!(third.header.protocol_version, v(2, 1));
-    assert_eq!(third.batch_items[0].unique_batch_item_id.as_deref(), Some(&b"3"[..]));
+    assert_eq!(
+        third.batch_items[0].unique_batch_item_id.as_deref(),
+        Some(&b"3"[..])
+    );
 
     // The same connection keeps serving.
     let r = roundtrip(&mut s, &query(v(2, 1), b"q")).await;
     assert_query(
         &r,
-        &[Operation::QUERY, Operation::DISCOVER_VERSIONS, Operation::LOG, Operation::INTEROP],
+        &[
+            Operation::QUERY,
+            Operation::DISCOVER_VERSIONS,
+            Operation::LOG,
+            Operation::INTEROP,
+        ],
     );
     assert_eq!(Stats::get(&server.stats().accepted), 1);
     assert!(server.shutdown().await);
@@ -88,7 +104,11 @@ async fn kmip_port_answers_unsupported_operations_and_batches_item_by_item() {
             &request(
                 v(1, 2),
                 vec![
-                    (Operation::DISCOVER_VERSIONS, b"a", hsmkms::kmip::RequestPayload::DiscoverVersions(Default::default())),
+                    (
+                        Operation::DISCOVER_VERSIONS,
+                        b"a",
+                        hsmkms::kmip::RequestPayload::DiscoverVersions(Default::default()),
+                    ),
                     (Operation::CREATE, b"b", empty()),
                     (Operation::GET, b"c", empty()),
                 ],
@@ -110,9 +130,21 @@ async fn kmip_port_answers_unsupported_operations_and_batches_item_by_item() {
     assert_eq!(
         got,
         vec![
-            (Some(Operation::DISCOVER_VERSIONS), Some(b"a".to_vec()), None),
-            (Some(Operation::CREATE), Some(b"b".to_vec()), Some(ResultReason::OPERATION_NOT_SUPPORTED)),
-            (Some(Operation::GET), Some(b"c".to_vec()), Some(ResultReason::OPERATION_NOT_SUPPORTED)),
+            (
+                Some(Operation::DISCOVER_VERSIONS),
+                Some(b"a".to_vec()),
+                None
+            ),
+            (
+                Some(Operation::CREATE),
+                Some(b"b".to_vec()),
+                Some(ResultReason::OPERATION_NOT_SUPPORTED)
+            ),
+            (
+                Some(Operation::GET),
+                Some(b"c".to_vec()),
+                Some(ResultReason::OPERATION_NOT_SUPPORTED)
+            ),
         ]
     );
     // A well-framed message that is not TTLV inside: Invalid Message, connection stays.
@@ -120,7 +152,10 @@ async fn kmip_port_answers_unsupported_operations_and_batches_item_by_item() {
     bad.extend_from_slice(&[0xAB; 16]);
     let r = roundtrip(&mut s, &bad).await;
     assert_eq!(r.header.protocol_version, v(1, 0));
-    assert_eq!(r.batch_items[0].result_reason, Some(ResultReason::INVALID_MESSAGE));
+    assert_eq!(
+        r.batch_items[0].result_reason,
+        Some(ResultReason::INVALID_MESSAGE)
+    );
     let r = roundtrip(&mut s, &discover_versions(v(1, 1), b"z")).await;
     assert_eq!(r.batch_items[0].result_status, ResultStatus::SUCCESS);
     server.shutdown().await;
@@ -133,7 +168,11 @@ async fn https_answers_binary_and_json_with_keep_alive() {
     let mut http = Http::connect(server.https_addr, &pki).await;
 
     let (status, ct, body) = http
-        .post("/kmip", "application/octet-stream", discover_versions(v(1, 4), b"1"))
+        .post(
+            "/kmip",
+            "application/octet-stream",
+            discover_versions(v(1, 4), b"1"),
+        )
         .await;
     assert_eq!((status, ct.as_str()), (200, "application/octet-stream"));
     assert_eq!(versions(&parse_response(&body)), ALL);
@@ -142,14 +181,21 @@ async fn https_answers_binary_and_json_with_keep_alive() {
         .post("/kmip", "application/octet-stream", query(v(1, 4), b"q"))
         .await;
     assert_eq!(status, 200);
-    assert_query(&parse_response(&body), &[Operation::QUERY, Operation::DISCOVER_VERSIONS]);
+    assert_query(
+        &parse_response(&body),
+        &[Operation::QUERY, Operation::DISCOVER_VERSIONS],
+    );
 
     let json_req = ttlv::json::to_json_string(
         &ttlv::decode(&discover_versions(v(2, 1), b"j"), &Default::default()).unwrap(),
         None,
     );
     let (status, ct, body) = http
-        .post("/kmip", "application/json; charset=utf-8", json_req.into_bytes())
+        .post(
+            "/kmip",
+            "application/json; charset=utf-8",
+            json_req.into_bytes(),
+        )
         .await;
     assert_eq!((status, ct.as_str()), (200, "application/json"));
     let text = String::from_utf8(body).unwrap();
@@ -161,7 +207,9 @@ async fn https_answers_binary_and_json_with_keep_alive() {
     let (status, _, body) = http.post("/kmip", "text/plain", b"hello".to_vec()).await;
     assert_eq!(status, 415);
     assert!(String::from_utf8_lossy(&body).contains("application/octet-stream"));
-    let (status, _, _) = http.post("/other", "application/octet-stream", vec![]).await;
+    let (status, _, _) = http
+        .post("/other", "application/octet-stream", vec![])
+        .await;
     assert_eq!(status, 404);
 
     // Five requests, one TLS connection.
@@ -176,7 +224,9 @@ async fn https_refuses_bodies_over_the_limit() {
     cfg.limits.max_message_size = 1024;
     let server = start(&cfg).await;
     let mut http = Http::connect(server.https_addr, &pki).await;
-    let (status, _, _) = http.post("/kmip", "application/octet-stream", vec![0; 4096]).await;
+    let (status, _, _) = http
+        .post("/kmip", "application/octet-stream", vec![0; 4096])
+        .await;
     assert_eq!(status, 413);
     assert_eq!(Stats::get(&server.stats().frames_refused), 1);
     server.shutdown().await;
@@ -213,7 +263,10 @@ async fn health_listener_reports_liveness_and_readiness() {
     assert_eq!(check(server.health_addr, "/healthz").await.unwrap(), "ok");
     let addr = server.health_addr;
     server.shutdown().await;
-    assert!(matches!(check(addr, "/healthz").await, Err(CheckError::Connect { .. })));
+    assert!(matches!(
+        check(addr, "/healthz").await,
+        Err(CheckError::Connect { .. })
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,9 +293,14 @@ async fn shutdown_finishes_the_request_in_flight() {
     let r = parse_response(&read_message(&mut s).await.unwrap());
     assert_eq!(versions(&r), ALL);
     closed_within(&mut s, Duration::from_secs(2)).await.unwrap();
-    closed_within(&mut idle, Duration::from_secs(2)).await.unwrap();
+    closed_within(&mut idle, Duration::from_secs(2))
+        .await
+        .unwrap();
     let t0 = Instant::now();
-    assert!(done.await.unwrap(), "shutdown did not finish in its grace period");
+    assert!(
+        done.await.unwrap(),
+        "shutdown did not finish in its grace period"
+    );
     assert!(t0.elapsed() < Duration::from_secs(2));
 }
 
@@ -269,12 +327,26 @@ async fn identity_reaches_the_log_and_credentials_are_ignored_unlogged() {
     }]);
     let r = roundtrip(&mut s, &ttlv::to_vec(&req.to_item())).await;
     assert_eq!(r.batch_items[0].result_status, ResultStatus::SUCCESS);
-    assert!(logs.wait_for("credential_type=\"UsernameAndPassword\"").await || logs.wait_for("credential_type=UsernameAndPassword").await, "{}", logs.text());
+    assert!(
+        logs.wait_for("credential_type=\"UsernameAndPassword\"")
+            .await
+            || logs.wait_for("credential_type=UsernameAndPassword").await,
+        "{}",
+        logs.text()
+    );
     assert!(logs.text().contains("identity=alice"), "{}", logs.text());
-    assert!(logs.text().contains("operation=\"DiscoverVersions\"") || logs.text().contains("operation=DiscoverVersions"), "{}", logs.text());
+    assert!(
+        logs.text().contains("operation=\"DiscoverVersions\"")
+            || logs.text().contains("operation=DiscoverVersions"),
+        "{}",
+        logs.text()
+    );
     server.shutdown().await;
     let text = logs.text();
     for canary in ["canary-p4ssw0rd", "63616e617279", "Y2FuYXJ5"] {
-        assert!(!text.contains(canary), "the password reached the log: {text}");
+        assert!(
+            !text.contains(canary),
+            "the password reached the log: {text}"
+        );
     }
 }

@@ -49,7 +49,11 @@ async fn check_refusal(
 ) {
     let before = Stats::get(&server.stats().handshake_failures);
     refused(server, cfg).await;
-    assert!(logs.wait_for(words).await, "log lacks {words:?}:\n{}", logs.text());
+    assert!(
+        logs.wait_for(words).await,
+        "log lacks {words:?}:\n{}",
+        logs.text()
+    );
     assert_eq!(Stats::get(&server.stats().handshake_failures), before + 1);
     still_serves(server, pki).await;
 }
@@ -65,7 +69,9 @@ async fn refuses_clients_without_a_valid_certificate_in_plain_words() {
         o.not_after = time::OffsetDateTime::now_utc() - time::Duration::days(1);
     });
     let no_eku = pki_issue(&pki, |o| o.client_auth_eku = false);
-    let stranger = ca.issue_client("mallory", &ClientOptions::default()).unwrap();
+    let stranger = ca
+        .issue_client("mallory", &ClientOptions::default())
+        .unwrap();
     let stranger_cfg = client_config(
         &pki.ca.cert_pem,
         Some(&stranger),
@@ -90,9 +96,20 @@ async fn refuses_clients_without_a_valid_certificate_in_plain_words() {
     )
     .await;
     // TLS 1.2 too: the handshake itself fails.
-    let stranger12 = client_config(&pki.ca.cert_pem, Some(&stranger), &[&rustls::version::TLS12]);
+    let stranger12 = client_config(
+        &pki.ca.cert_pem,
+        Some(&stranger),
+        &[&rustls::version::TLS12],
+    );
     assert!(connect(server.kmip_addr, stranger12).await.is_err());
-    check_refusal(&logs, &server, &pki, pki.client_config(Some(&expired)), "client certificate expired").await;
+    check_refusal(
+        &logs,
+        &server,
+        &pki,
+        pki.client_config(Some(&expired)),
+        "client certificate expired",
+    )
+    .await;
     check_refusal(
         &logs,
         &server,
@@ -142,7 +159,9 @@ async fn closes_connections_that_send_garbage_or_huge_lengths() {
 
     // Not TTLV at all: closed.
     let mut s = good().await.unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
     s.flush().await.unwrap();
     closed_within(&mut s, Duration::from_secs(2)).await.unwrap();
     assert_eq!(Stats::get(&server.stats().frames_refused), 1);
@@ -150,10 +169,16 @@ async fn closes_connections_that_send_garbage_or_huge_lengths() {
     // A declared length of 0x7FFFFFFF: closed from the header, nothing more sent.
     let mut s = good().await.unwrap();
     let t0 = Instant::now();
-    s.write_all(&[0x42, 0x00, 0x78, 0x01, 0x7F, 0xFF, 0xFF, 0xFF]).await.unwrap();
+    s.write_all(&[0x42, 0x00, 0x78, 0x01, 0x7F, 0xFF, 0xFF, 0xFF])
+        .await
+        .unwrap();
     s.flush().await.unwrap();
     closed_within(&mut s, Duration::from_secs(2)).await.unwrap();
-    assert!(t0.elapsed() < Duration::from_secs(1), "took {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        t0.elapsed()
+    );
     assert_eq!(Stats::get(&server.stats().frames_refused), 2);
 
     // Garbage on the raw TCP port (no TLS): the handshake fails, nothing else is affected.
@@ -186,7 +211,10 @@ async fn closes_idle_and_slow_clients_by_their_deadlines() {
     let t0 = Instant::now();
     closed_within(&mut s, Duration::from_secs(3)).await.unwrap();
     let idle = t0.elapsed();
-    assert!(idle >= Duration::from_millis(550) && idle < Duration::from_millis(2_000), "{idle:?}");
+    assert!(
+        idle >= Duration::from_millis(550) && idle < Duration::from_millis(2_000),
+        "{idle:?}"
+    );
 
     // One byte every 200 ms during the handshake: closed by the handshake timeout.
     let hello = {
@@ -217,7 +245,10 @@ async fn closes_idle_and_slow_clients_by_their_deadlines() {
         }
     }
     let closed_after = closed_after.expect("the slow handshake was never closed");
-    assert!(closed_after >= Duration::from_millis(900) && closed_after < Duration::from_secs(3), "{closed_after:?}");
+    assert!(
+        closed_after >= Duration::from_millis(900) && closed_after < Duration::from_secs(3),
+        "{closed_after:?}"
+    );
     assert_eq!(Stats::get(&server.stats().handshake_failures), 1);
 
     // One byte every 200 ms in the middle of a message: closed by the read deadline.
@@ -241,7 +272,10 @@ async fn closes_idle_and_slow_clients_by_their_deadlines() {
         }
     }
     let closed_after = closed_after.expect("the slow message was never closed");
-    assert!(closed_after >= Duration::from_millis(900) && closed_after < Duration::from_secs(3), "{closed_after:?}");
+    assert!(
+        closed_after >= Duration::from_millis(900) && closed_after < Duration::from_secs(3),
+        "{closed_after:?}"
+    );
     assert_eq!(Stats::get(&server.stats().deadline_closes), 1);
 
     still_serves(&server, &pki).await;
@@ -262,7 +296,10 @@ async fn https_closes_idle_and_slow_clients() {
     let t0 = Instant::now();
     closed_within(&mut s, Duration::from_secs(3)).await.unwrap();
     let idle = t0.elapsed();
-    assert!(idle >= Duration::from_millis(550) && idle < Duration::from_millis(2_000), "{idle:?}");
+    assert!(
+        idle >= Duration::from_millis(550) && idle < Duration::from_millis(2_000),
+        "{idle:?}"
+    );
 
     // Request headers one byte every 200 ms: closed by the read deadline.
     let mut s = connect(server.https_addr, pki.client_config(Some(&pki.alice)))
@@ -270,7 +307,8 @@ async fn https_closes_idle_and_slow_clients() {
         .unwrap();
     let t0 = Instant::now();
     let mut closed_after = None;
-    for b in b"POST /kmip HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n" {
+    for b in b"POST /kmip HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n"
+    {
         if s.write_all(&[*b]).await.is_err() || s.flush().await.is_err() {
             closed_after = Some(t0.elapsed());
             break;
@@ -284,7 +322,10 @@ async fn https_closes_idle_and_slow_clients() {
         }
     }
     let closed_after = closed_after.expect("the slow request was never closed");
-    assert!(closed_after >= Duration::from_millis(900) && closed_after < Duration::from_secs(3), "{closed_after:?}");
+    assert!(
+        closed_after >= Duration::from_millis(900) && closed_after < Duration::from_secs(3),
+        "{closed_after:?}"
+    );
     server.shutdown().await;
 }
 
@@ -295,7 +336,10 @@ async fn connections_over_the_cap_are_closed_at_once_and_a_fresh_client_is_serve
     // Each held connection costs two descriptors here (client and server are one process).
     let need = (2 * (CAP + OVER) + 500) as u64;
     let got = rlimit::increase_nofile_limit(need).unwrap_or(0);
-    assert!(got >= need, "raise nofile to ≥ {need} (the limit is {got}): ulimit -n {need}");
+    assert!(
+        got >= need,
+        "raise nofile to ≥ {need} (the limit is {got}): ulimit -n {need}"
+    );
 
     let pki = TestPki::new();
     let mut cfg = pki.config();
@@ -310,7 +354,11 @@ async fn connections_over_the_cap_are_closed_at_once_and_a_fresh_client_is_serve
     }
     let t0 = Instant::now();
     while Stats::get(&server.stats().accepted) < CAP as u64 {
-        assert!(t0.elapsed() < Duration::from_secs(10), "the server accepted only {}", Stats::get(&server.stats().accepted));
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the server accepted only {}",
+            Stats::get(&server.stats().accepted)
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // Beyond the cap: each accepted and closed at once.
@@ -327,14 +375,20 @@ async fn connections_over_the_cap_are_closed_at_once_and_a_fresh_client_is_serve
     drop(held.pop());
     let t0 = Instant::now();
     while Stats::get(&server.stats().handshake_failures) < 1 {
-        assert!(t0.elapsed() < Duration::from_secs(5), "the freed slot was not released");
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "the freed slot was not released"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let took = still_serves(&server, &pki).await;
     println!(
         "cap {CAP}: {OVER} connections over the cap refused in {over_time:?}; fresh DiscoverVersions in {took:?}"
     );
-    assert!(took < Duration::from_secs(2), "a fresh client took {took:?}");
+    assert!(
+        took < Duration::from_secs(2),
+        "a fresh client took {took:?}"
+    );
     drop(held);
     server.shutdown().await;
 }

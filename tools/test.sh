@@ -46,5 +46,6 @@ trap report EXIT
 stage prereqs       tools/prereqs.sh
 stage fmt           cargo fmt --all -- --check
 stage clippy        cargo clippy --workspace --all-targets --locked -- -D warnings
+stage pykmip-venv    tools/pykmip-env.sh
 stage tests         nextest
 stage fuzz-smoke    tools/fuzz-smoke.sh "$FUZZ_SECONDS"

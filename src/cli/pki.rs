@@ -25,7 +25,10 @@ pub fn run(args: &PkiArgs) -> Result<Vec<String>, crate::pki::PkiError> {
         .map(|p| format!("created {}", p.display()))
         .collect();
     if lines.is_empty() {
-        lines.push(format!("{}: every file exists, nothing created", args.dir.display()));
+        lines.push(format!(
+            "{}: every file exists, nothing created",
+            args.dir.display()
+        ));
     }
     Ok(lines)
 }

@@ -15,7 +15,7 @@ use crate::service::{Identity, ServerInfo, Service};
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
+    Config(Box<crate::config::ConfigError>),
     #[error(transparent)]
     Server(#[from] crate::server::ServerError),
     #[error(transparent)]
@@ -38,13 +38,21 @@ pub fn init_logging(cfg: &LoggingConfig) -> Result<(), ServeError> {
         level: cfg.level.clone(),
         problem: e.to_string(),
     })?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     // A second call (tests) keeps the first subscriber.
     let _ = match cfg.format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
     Ok(())
+}
+
+impl From<crate::config::ConfigError> for ServeError {
+    fn from(e: crate::config::ConfigError) -> Self {
+        ServeError::Config(Box::new(e))
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ServeError> {
@@ -80,7 +88,11 @@ pub fn serve(config_path: &Path) -> Result<(), ServeError> {
 
 /// `hsmkms health`: GET /readyz (or /healthz with `live`) on the configured health listener or
 /// `addr`. Prints the answer; fails unless it is 200.
-pub fn health(config_path: Option<&Path>, addr: Option<SocketAddr>, live: bool) -> Result<String, ServeError> {
+pub fn health(
+    config_path: Option<&Path>,
+    addr: Option<SocketAddr>,
+    live: bool,
+) -> Result<String, ServeError> {
     let addr = match addr {
         Some(a) => a,
         None => {

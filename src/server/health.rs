@@ -68,14 +68,18 @@ fn answer<B>(req: &Request<B>, shared: &Shared) -> Response<Full<Bytes>> {
             }
         }
         (&Method::GET, "/readyz") => match shared.service.readiness() {
-            _ if shared.shutdown.is_cancelled() => {
-                (StatusCode::SERVICE_UNAVAILABLE, "not ready: shutting down".to_owned())
-            }
+            _ if shared.shutdown.is_cancelled() => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: shutting down".to_owned(),
+            ),
             Ok(()) => (StatusCode::OK, "ready".to_owned()),
             Err(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}")),
         },
         (_, "/healthz" | "/readyz") => (StatusCode::METHOD_NOT_ALLOWED, "use GET".to_owned()),
-        _ => (StatusCode::NOT_FOUND, "not found: GET /healthz or /readyz".to_owned()),
+        _ => (
+            StatusCode::NOT_FOUND,
+            "not found: GET /healthz or /readyz".to_owned(),
+        ),
     };
     let mut r = Response::new(Full::new(Bytes::from(format!("{text}\n"))));
     *r.status_mut() = status;
@@ -132,7 +136,10 @@ pub async fn check(addr: SocketAddr, path: &'static str) -> Result<String, Check
             .header(hyper::header::HOST, addr.to_string())
             .body(Empty::<Bytes>::new())
             .map_err(|e| http(e.to_string()))?;
-        let res = sender.send_request(req).await.map_err(|e| http(e.to_string()))?;
+        let res = sender
+            .send_request(req)
+            .await
+            .map_err(|e| http(e.to_string()))?;
         let status = res.status();
         let body = res
             .into_body()

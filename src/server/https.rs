@@ -199,22 +199,33 @@ async fn handle(
     shared: &Arc<Shared>,
 ) -> Response<Full<Bytes>> {
     if req.uri().path() != "/kmip" {
-        return plain(StatusCode::NOT_FOUND, "not found: KMIP is served at POST /kmip");
+        return plain(
+            StatusCode::NOT_FOUND,
+            "not found: KMIP is served at POST /kmip",
+        );
     }
     if req.method() != Method::POST {
         let mut r = plain(
             StatusCode::METHOD_NOT_ALLOWED,
             "method not allowed: use POST /kmip",
         );
-        r.headers_mut()
-            .insert(hyper::header::ALLOW, hyper::header::HeaderValue::from_static("POST"));
+        r.headers_mut().insert(
+            hyper::header::ALLOW,
+            hyper::header::HeaderValue::from_static("POST"),
+        );
         return r;
     }
     let media = req
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
     let encoding = match media.as_deref() {
         Some("application/octet-stream") => Encoding::Binary,
         Some("application/json") => Encoding::Json,
@@ -235,7 +246,10 @@ async fn handle(
         .and_then(|v| v.parse::<u64>().ok());
     let too_large = || {
         shared.stats.frames_refused.fetch_add(1, Ordering::Relaxed);
-        info!(limit = max, "refused HTTP request: body over the maximum message size");
+        info!(
+            limit = max,
+            "refused HTTP request: body over the maximum message size"
+        );
         plain(
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!("request body larger than the maximum message size of {max} bytes"),
@@ -245,19 +259,25 @@ async fn handle(
         return too_large();
     }
     let deadline = Duration::from_millis(shared.limits.read_deadline_ms);
-    let body = match tokio::time::timeout(deadline, Limited::new(req.into_body(), max).collect()).await
-    {
-        Err(_) => {
-            shared.stats.deadline_closes.fetch_add(1, Ordering::Relaxed);
-            return plain(StatusCode::REQUEST_TIMEOUT, "request body not received within the read deadline");
-        }
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
-        Ok(Err(e)) => {
-            debug!(error = %e, "reading the request body failed");
-            return plain(StatusCode::BAD_REQUEST, "the request body could not be read");
-        }
-        Ok(Ok(b)) => b.to_bytes(),
-    };
+    let body =
+        match tokio::time::timeout(deadline, Limited::new(req.into_body(), max).collect()).await {
+            Err(_) => {
+                shared.stats.deadline_closes.fetch_add(1, Ordering::Relaxed);
+                return plain(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request body not received within the read deadline",
+                );
+            }
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
+            Ok(Err(e)) => {
+                debug!(error = %e, "reading the request body failed");
+                return plain(
+                    StatusCode::BAD_REQUEST,
+                    "the request body could not be read",
+                );
+            }
+            Ok(Ok(b)) => b.to_bytes(),
+        };
     let service = shared.service.clone();
     let codec = shared.codec;
     let answer = tokio::task::spawn_blocking(move || match encoding {
@@ -283,6 +303,9 @@ async fn handle(
             );
             r
         }
-        Err(_) => plain(StatusCode::INTERNAL_SERVER_ERROR, "the request handler failed"),
+        Err(_) => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the request handler failed",
+        ),
     }
 }

@@ -14,7 +14,9 @@ pub enum IdentityError {
     NoCertificate,
     #[error("the client certificate cannot be parsed")]
     Unparsable,
-    #[error("the client certificate has no {0} (set [tls] identity to a name its certificates carry)")]
+    #[error(
+        "the client certificate has no {0} (set [tls] identity to a name its certificates carry)"
+    )]
     Missing(&'static str),
 }
 
@@ -24,12 +26,15 @@ pub fn identity(der: &[u8], source: IdentitySource) -> Result<Identity, Identity
         x509_parser::parse_x509_certificate(der).map_err(|_| IdentityError::Unparsable)?;
     let san = |want_dns: bool| -> Option<String> {
         let ext = cert.subject_alternative_name().ok().flatten()?;
-        ext.value.general_names.iter().find_map(|n| match (n, want_dns) {
-            (GeneralName::DNSName(d), true) | (GeneralName::RFC822Name(d), false) => {
-                Some((*d).to_owned())
-            }
-            _ => None,
-        })
+        ext.value
+            .general_names
+            .iter()
+            .find_map(|n| match (n, want_dns) {
+                (GeneralName::DNSName(d), true) | (GeneralName::RFC822Name(d), false) => {
+                    Some((*d).to_owned())
+                }
+                _ => None,
+            })
     };
     let name = match source {
         IdentitySource::Cn => cert
@@ -44,7 +49,9 @@ pub fn identity(der: &[u8], source: IdentitySource) -> Result<Identity, Identity
             }
             dn
         }
-        IdentitySource::SanDns => san(true).ok_or(IdentityError::Missing("DNS subject alternative name"))?,
+        IdentitySource::SanDns => {
+            san(true).ok_or(IdentityError::Missing("DNS subject alternative name"))?
+        }
         IdentitySource::SanEmail => {
             san(false).ok_or(IdentityError::Missing("e-mail subject alternative name"))?
         }
@@ -82,14 +89,23 @@ mod tests {
                 SanType::Rfc822Name("alice@example.org".try_into().unwrap()),
             ],
         );
-        assert_eq!(identity(&der, IdentitySource::Cn).unwrap().as_str(), "alice");
-        assert_eq!(identity(&der, IdentitySource::SanDns).unwrap().as_str(), "host.example");
+        assert_eq!(
+            identity(&der, IdentitySource::Cn).unwrap().as_str(),
+            "alice"
+        );
+        assert_eq!(
+            identity(&der, IdentitySource::SanDns).unwrap().as_str(),
+            "host.example"
+        );
         assert_eq!(
             identity(&der, IdentitySource::SanEmail).unwrap().as_str(),
             "alice@example.org"
         );
         let dn = identity(&der, IdentitySource::Dn).unwrap();
-        assert!(dn.as_str().contains("CN=alice") && dn.as_str().contains("O=Example"), "{dn}");
+        assert!(
+            dn.as_str().contains("CN=alice") && dn.as_str().contains("O=Example"),
+            "{dn}"
+        );
     }
 
     #[test]
@@ -100,6 +116,9 @@ mod tests {
             Err(IdentityError::Missing("subject CN"))
         );
         assert!(identity(&der, IdentitySource::SanDns).is_err());
-        assert_eq!(identity(b"junk", IdentitySource::Cn), Err(IdentityError::Unparsable));
+        assert_eq!(
+            identity(b"junk", IdentitySource::Cn),
+            Err(IdentityError::Unparsable)
+        );
     }
 }

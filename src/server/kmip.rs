@@ -35,7 +35,10 @@ where
         };
         let got = match first {
             Err(_) => {
-                info!(idle_ms = limits.idle_timeout_ms, "idle timeout: connection closed");
+                info!(
+                    idle_ms = limits.idle_timeout_ms,
+                    "idle timeout: connection closed"
+                );
                 break;
             }
             Ok(Ok(0)) => {
@@ -57,7 +60,10 @@ where
             }
             Err(_) => {
                 shared.stats.deadline_closes.fetch_add(1, Ordering::Relaxed);
-                info!(deadline_ms = limits.read_deadline_ms, "message header not received within the read deadline: connection closed");
+                info!(
+                    deadline_ms = limits.read_deadline_ms,
+                    "message header not received within the read deadline: connection closed"
+                );
                 break;
             }
         }

@@ -146,7 +146,12 @@ impl RunningServer {
         });
         let accept_loops = TaskTracker::new();
         accept_loops.spawn(accept_loop(kmip, Protocol::Kmip, kmip_tls, shared.clone()));
-        accept_loops.spawn(accept_loop(https, Protocol::Https, https_tls, shared.clone()));
+        accept_loops.spawn(accept_loop(
+            https,
+            Protocol::Https,
+            https_tls,
+            shared.clone(),
+        ));
         accept_loops.spawn(health::accept_loop(health, shared.clone()));
         accept_loops.close();
         info!(
@@ -231,7 +236,12 @@ async fn signal() -> &'static str {
     "Ctrl-C"
 }
 
-async fn accept_loop(listener: TcpListener, protocol: Protocol, tls: TlsAcceptor, shared: Arc<Shared>) {
+async fn accept_loop(
+    listener: TcpListener,
+    protocol: Protocol,
+    tls: TlsAcceptor,
+    shared: Arc<Shared>,
+) {
     loop {
         let (sock, peer) = tokio::select! {
             _ = shared.shutdown.cancelled() => return,
@@ -246,7 +256,11 @@ async fn accept_loop(listener: TcpListener, protocol: Protocol, tls: TlsAcceptor
             },
         };
         let Ok(permit) = shared.permits.clone().try_acquire_owned() else {
-            let n = shared.stats.refused_over_cap.fetch_add(1, Ordering::Relaxed) + 1;
+            let n = shared
+                .stats
+                .refused_over_cap
+                .fetch_add(1, Ordering::Relaxed)
+                + 1;
             drop(sock);
             if n.is_power_of_two() {
                 warn!(
@@ -288,7 +302,10 @@ async fn connection(sock: TcpStream, protocol: Protocol, tls: TlsAcceptor, share
     };
     let stream = match handshake {
         Err(_) => {
-            shared.stats.handshake_failures.fetch_add(1, Ordering::Relaxed);
+            shared
+                .stats
+                .handshake_failures
+                .fetch_add(1, Ordering::Relaxed);
             info!(
                 timeout_ms = shared.limits.handshake_timeout_ms,
                 "TLS handshake not finished within the handshake timeout: connection closed"
@@ -296,7 +313,10 @@ async fn connection(sock: TcpStream, protocol: Protocol, tls: TlsAcceptor, share
             return;
         }
         Ok(Err(e)) => {
-            shared.stats.handshake_failures.fetch_add(1, Ordering::Relaxed);
+            shared
+                .stats
+                .handshake_failures
+                .fetch_add(1, Ordering::Relaxed);
             warn!(reason = %tls::describe_handshake_error(&e), "TLS handshake failed");
             return;
         }

@@ -78,10 +78,12 @@ fn batch_item_ids(item: &Item) -> Vec<(Option<Operation>, Option<Vec<u8>>)> {
                 Value::Enumeration(v) => Some(Operation(v)),
                 _ => None,
             });
-            let id = b.child(Tag::UNIQUE_BATCH_ITEM_ID).and_then(|i| match &i.value {
-                Value::ByteString(b) => Some(b.clone()),
-                _ => None,
-            });
+            let id = b
+                .child(Tag::UNIQUE_BATCH_ITEM_ID)
+                .and_then(|i| match &i.value {
+                    Value::ByteString(b) => Some(b.clone()),
+                    _ => None,
+                });
             (operation, id)
         })
         .collect()
@@ -138,7 +140,10 @@ mod tests {
         );
         let mut frame = ttlv::to_vec(&header)[..56].to_vec();
         frame.extend_from_slice(&[0x42, 0x00, 0x0F, 0x01, 0, 0, 0, 0x40, 0xFF]);
-        assert_eq!(sniff_version_bytes(&frame), Some(ProtocolVersion::new(1, 2)));
+        assert_eq!(
+            sniff_version_bytes(&frame),
+            Some(ProtocolVersion::new(1, 2))
+        );
         let r = decode_response(&binary(
             &Service::default(),
             &Identity::new("a"),
@@ -146,8 +151,14 @@ mod tests {
             &Limits::DEFAULT,
         ));
         assert_eq!(r.header.protocol_version, ProtocolVersion::new(1, 2));
-        assert_eq!(r.batch_items[0].result_status, ResultStatus::OPERATION_FAILED);
-        assert_eq!(r.batch_items[0].result_reason, Some(ResultReason::INVALID_MESSAGE));
+        assert_eq!(
+            r.batch_items[0].result_status,
+            ResultStatus::OPERATION_FAILED
+        );
+        assert_eq!(
+            r.batch_items[0].result_reason,
+            Some(ResultReason::INVALID_MESSAGE)
+        );
     }
 
     #[test]

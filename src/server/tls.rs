@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
 use rustls::server::WebPkiClientVerifier;
-use rustls::{CertificateError, Error as RustlsError, PeerIncompatible, RootCertStore, ServerConfig};
+use rustls::{
+    CertificateError, Error as RustlsError, PeerIncompatible, RootCertStore, ServerConfig,
+};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 
@@ -27,7 +29,9 @@ pub fn provider() -> Arc<CryptoProvider> {
 /// Why the TLS configuration could not be built: each says which key to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error("[tls] {key} = {path}: cannot read it ({source}): point {key} at an existing PEM file")]
+    #[error(
+        "[tls] {key} = {path}: cannot read it ({source}): point {key} at an existing PEM file"
+    )]
     Read {
         key: &'static str,
         path: PathBuf,
@@ -65,7 +69,10 @@ fn read(key: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
 }
 
 /// Every certificate in a PEM file.
-pub fn load_certs(key: &'static str, path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+pub fn load_certs(
+    key: &'static str,
+    path: &Path,
+) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let pem = read(key, path)?;
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
@@ -97,14 +104,22 @@ fn load_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>, 
         if data.first() == Some(&0x30) {
             return Ok(vec![CertificateRevocationListDer::from(data)]);
         }
-        return Err(content("client_crl", path, "holds no X509 CRL (PEM or DER)"));
+        return Err(content(
+            "client_crl",
+            path,
+            "holds no X509 CRL (PEM or DER)",
+        ));
     }
     Ok(crls)
 }
 
 /// Checks that a certificate is valid now: an expired server certificate is refused at start-up
 /// with a message saying so, rather than failing every handshake.
-fn check_validity(key: &'static str, path: &Path, der: &CertificateDer<'_>) -> Result<(), TlsError> {
+fn check_validity(
+    key: &'static str,
+    path: &Path,
+    der: &CertificateDer<'_>,
+) -> Result<(), TlsError> {
     let (_, cert) = x509_parser::parse_x509_certificate(der)
         .map_err(|e| content(key, path, format!("unreadable certificate ({e})")))?;
     let validity = cert.validity();
@@ -146,11 +161,16 @@ pub fn server_config(tls: &TlsConfig, alpn: &[&[u8]]) -> Result<Arc<ServerConfig
     let mut roots = RootCertStore::empty();
     for ca in load_certs("client_ca", &tls.client_ca)? {
         check_validity("client_ca", &tls.client_ca, &ca)?;
-        roots
-            .add(ca)
-            .map_err(|e| content("client_ca", &tls.client_ca, format!("not a usable CA certificate ({e})")))?;
+        roots.add(ca).map_err(|e| {
+            content(
+                "client_ca",
+                &tls.client_ca,
+                format!("not a usable CA certificate ({e})"),
+            )
+        })?;
     }
-    let mut verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+    let mut verifier =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
     if let Some(crl) = &tls.client_crl {
         verifier = verifier
             .with_crls(load_crls(crl)?)
@@ -243,9 +263,7 @@ fn describe_rustls_error(e: &RustlsError) -> String {
                 "the client offers only TLS versions older than 1.2".into()
             }
             PeerIncompatible::NoKxGroupsInCommon => "no shared key exchange group".into(),
-            PeerIncompatible::NoSignatureSchemesInCommon => {
-                "no shared signature scheme".into()
-            }
+            PeerIncompatible::NoSignatureSchemesInCommon => "no shared signature scheme".into(),
             PeerIncompatible::ExtendedMasterSecretExtensionRequired => {
                 "the client does not offer Extended Master Secret, required for TLS 1.2 in FIPS \
                  mode"

@@ -18,7 +18,9 @@ pub enum OpError {
     #[error("{0}")]
     InvalidField(KmipError),
     /// The answer is larger than the request's Maximum Response Size.
-    #[error("the response payload is {size} bytes, more than the Maximum Response Size of {maximum}")]
+    #[error(
+        "the response payload is {size} bytes, more than the Maximum Response Size of {maximum}"
+    )]
     ResponseTooLarge { size: usize, maximum: usize },
 }
 

@@ -101,7 +101,10 @@ impl std::fmt::Debug for Service {
         f.debug_struct("Service")
             .field("info", &self.info)
             .field("admins", &self.admins)
-            .field("probes", &self.probes.iter().map(|p| p.name()).collect::<Vec<_>>())
+            .field(
+                "probes",
+                &self.probes.iter().map(|p| p.name()).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -303,16 +306,17 @@ fn response(version: ProtocolVersion, batch_items: Vec<ResponseBatchItem>) -> Re
 
 /// Maximum Response Size: when the encoded answer would exceed what the client accepts, every
 /// item is replaced by Response Too Large (as the OASIS MSGENC vectors expect).
-fn limit_size(
-    answers: Vec<ResponseBatchItem>,
-    maximum: Option<i32>,
-) -> Vec<ResponseBatchItem> {
+fn limit_size(answers: Vec<ResponseBatchItem>, maximum: Option<i32>) -> Vec<ResponseBatchItem> {
     let Some(max) = maximum.and_then(|m| usize::try_from(m).ok()) else {
         return answers;
     };
     let size: usize = answers
         .iter()
-        .map(|a| a.payload.as_ref().map_or(0, |p| crate::ttlv::to_vec(&p.to_item()).len()))
+        .map(|a| {
+            a.payload
+                .as_ref()
+                .map_or(0, |p| crate::ttlv::to_vec(&p.to_item()).len())
+        })
         .sum();
     if size <= max {
         return answers;
@@ -321,7 +325,12 @@ fn limit_size(
         .into_iter()
         .map(|a| {
             let e = OpError::ResponseTooLarge { size, maximum: max };
-            ResponseBatchItem::failure(a.operation, a.unique_batch_item_id, e.reason(), e.to_string())
+            ResponseBatchItem::failure(
+                a.operation,
+                a.unique_batch_item_id,
+                e.reason(),
+                e.to_string(),
+            )
         })
         .collect()
 }

@@ -80,7 +80,11 @@ fn answers_every_listed_operation_and_refuses_the_others() {
     };
     for op in OPERATIONS {
         let r = run(request(v(2, 1), vec![item(*op, b"x", payload(*op))]));
-        assert_eq!(r.batch_items[0].result_status, ResultStatus::SUCCESS, "{op:?}");
+        assert_eq!(
+            r.batch_items[0].result_status,
+            ResultStatus::SUCCESS,
+            "{op:?}"
+        );
     }
     for op in [Operation::CREATE, Operation::GET, Operation(0x8000_0001)] {
         let r = run(request(v(1, 4), vec![item(op, b"x", other())]));
@@ -88,7 +92,11 @@ fn answers_every_listed_operation_and_refuses_the_others() {
         assert_eq!(a.result_status, ResultStatus::OPERATION_FAILED);
         assert_eq!(a.result_reason, Some(ResultReason::OPERATION_NOT_SUPPORTED));
         assert_eq!(a.operation, Some(op));
-        assert!(a.result_message.as_deref().unwrap().contains("not supported"));
+        assert!(a
+            .result_message
+            .as_deref()
+            .unwrap()
+            .contains("not supported"));
     }
 }
 
@@ -96,7 +104,11 @@ fn answers_every_listed_operation_and_refuses_the_others() {
 fn batch_items_repeat_operation_and_id_and_stop_at_the_first_failure_by_default() {
     let items = || {
         vec![
-            item(Operation::QUERY, b"a", RequestPayload::Query(QueryRequest::default())),
+            item(
+                Operation::QUERY,
+                b"a",
+                RequestPayload::Query(QueryRequest::default()),
+            ),
             item(Operation::GET, b"b", other()),
             item(
                 Operation::DISCOVER_VERSIONS,
@@ -109,7 +121,11 @@ fn batch_items_repeat_operation_and_id_and_stop_at_the_first_failure_by_default(
     assert_eq!(r.header.batch_count, 2);
     assert_eq!(r.header.protocol_version, v(1, 4));
     assert!(r.header.time_stamp > 1_600_000_000);
-    let ids: Vec<_> = r.batch_items.iter().map(|a| a.unique_batch_item_id.clone()).collect();
+    let ids: Vec<_> = r
+        .batch_items
+        .iter()
+        .map(|a| a.unique_batch_item_id.clone())
+        .collect();
     assert_eq!(ids, vec![Some(b"a".to_vec()), Some(b"b".to_vec())]);
 
     let mut req = request(v(1, 4), items());
@@ -150,7 +166,10 @@ fn query(version: ProtocolVersion, functions: &[QueryFunction]) -> QueryResponse
 
 #[test]
 fn query_tells_each_version_only_what_it_names() {
-    let ops = [QueryFunction::QUERY_OPERATIONS, QueryFunction::QUERY_OBJECTS];
+    let ops = [
+        QueryFunction::QUERY_OPERATIONS,
+        QueryFunction::QUERY_OBJECTS,
+    ];
     assert_eq!(query(v(1, 0), &ops).operations, vec![Operation::QUERY]);
     assert_eq!(
         query(v(1, 4), &ops).operations,
@@ -165,7 +184,9 @@ fn query_tells_each_version_only_what_it_names() {
     let si = info.server_information.unwrap();
     assert_eq!(
         si.child(Tag::SERVER_VERSION).map(|i| i.value.clone()),
-        Some(crate::ttlv::Value::TextString(env!("CARGO_PKG_VERSION").into()))
+        Some(crate::ttlv::Value::TextString(
+            env!("CARGO_PKG_VERSION").into()
+        ))
     );
     assert!(info.operations.is_empty());
 }
@@ -184,7 +205,11 @@ fn refuses_unsupported_versions_but_still_discovers() {
                     b"1",
                     RequestPayload::DiscoverVersions(DiscoverVersionsRequest::default()),
                 ),
-                item(Operation::QUERY, b"2", RequestPayload::Query(QueryRequest::default())),
+                item(
+                    Operation::QUERY,
+                    b"2",
+                    RequestPayload::Query(QueryRequest::default()),
+                ),
             ],
         ));
         assert_eq!(r.header.protocol_version, version);
@@ -199,7 +224,10 @@ fn invalid_message_answers_in_a_version_the_client_reads() {
     assert_eq!(r.header.protocol_version, v(1, 0));
     assert_eq!(r.batch_items.len(), 1);
     assert_eq!(r.batch_items[0].operation, None);
-    assert_eq!(r.batch_items[0].result_reason, Some(ResultReason::INVALID_MESSAGE));
+    assert_eq!(
+        r.batch_items[0].result_reason,
+        Some(ResultReason::INVALID_MESSAGE)
+    );
     let r = invalid_message(
         Some(v(1, 9)),
         vec![(Some(Operation::GET), Some(b"7".to_vec()))],
@@ -207,8 +235,16 @@ fn invalid_message_answers_in_a_version_the_client_reads() {
     );
     assert_eq!(r.header.protocol_version, v(1, 4));
     assert_eq!(r.batch_items[0].operation, Some(Operation::GET));
-    assert_eq!(r.batch_items[0].unique_batch_item_id.as_deref(), Some(&b"7"[..]));
-    assert_eq!(invalid_message(Some(v(2, 0)), vec![], "x").header.protocol_version, v(2, 0));
+    assert_eq!(
+        r.batch_items[0].unique_batch_item_id.as_deref(),
+        Some(&b"7"[..])
+    );
+    assert_eq!(
+        invalid_message(Some(v(2, 0)), vec![], "x")
+            .header
+            .protocol_version,
+        v(2, 0)
+    );
 }
 
 #[test]
@@ -225,6 +261,9 @@ fn maximum_response_size_gives_response_too_large() {
     );
     req.header.maximum_response_size = Some(16);
     let r = run(req);
-    assert_eq!(r.batch_items[0].result_reason, Some(ResultReason::RESPONSE_TOO_LARGE));
+    assert_eq!(
+        r.batch_items[0].result_reason,
+        Some(ResultReason::RESPONSE_TOO_LARGE)
+    );
     assert!(r.batch_items[0].payload.is_none());
 }

@@ -70,7 +70,11 @@ impl TestPki {
 
     /// A client configuration presenting `client` (or no certificate), trusting the test CA.
     pub fn client_config(&self, client: Option<&Issued>) -> Arc<rustls::ClientConfig> {
-        client_config(&self.ca.cert_pem, client, &[&rustls::version::TLS13, &rustls::version::TLS12])
+        client_config(
+            &self.ca.cert_pem,
+            client,
+            &[&rustls::version::TLS13, &rustls::version::TLS12],
+        )
     }
 }
 
@@ -104,11 +108,17 @@ pub fn client_config(
 }
 
 pub async fn start(config: &Config) -> RunningServer {
-    start_with(config, Service::new(ServerInfo::default(), vec![Identity::new("admin")])).await
+    start_with(
+        config,
+        Service::new(ServerInfo::default(), vec![Identity::new("admin")]),
+    )
+    .await
 }
 
 pub async fn start_with(config: &Config, service: Service) -> RunningServer {
-    RunningServer::start(config, Arc::new(service)).await.unwrap()
+    RunningServer::start(config, Arc::new(service))
+        .await
+        .unwrap()
 }
 
 pub async fn connect(
@@ -125,7 +135,10 @@ pub fn v(major: i32, minor: i32) -> ProtocolVersion {
     ProtocolVersion::new(major, minor)
 }
 
-pub fn request(version: ProtocolVersion, items: Vec<(Operation, &[u8], RequestPayload)>) -> Vec<u8> {
+pub fn request(
+    version: ProtocolVersion,
+    items: Vec<(Operation, &[u8], RequestPayload)>,
+) -> Vec<u8> {
     let msg = RequestMessage {
         header: RequestHeader::new(version, items.len() as i32),
         batch_items: items
@@ -196,7 +209,10 @@ pub async fn roundtrip(s: &mut TlsStream<TcpStream>, req: &[u8]) -> ResponseMess
 
 /// Reads until EOF or error; returns whether the server closed the connection (no answer bytes)
 /// within `within`.
-pub async fn closed_within<S: tokio::io::AsyncRead + Unpin>(s: &mut S, within: Duration) -> Result<(), String> {
+pub async fn closed_within<S: tokio::io::AsyncRead + Unpin>(
+    s: &mut S,
+    within: Duration,
+) -> Result<(), String> {
     let mut buf = [0u8; 256];
     match tokio::time::timeout(within, s.read(&mut buf)).await {
         Err(_) => Err(format!("still open after {within:?}")),
@@ -222,7 +238,12 @@ impl Http {
         Http { sender }
     }
 
-    pub async fn post(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, String, Vec<u8>) {
+    pub async fn post(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, String, Vec<u8>) {
         let req = hyper::Request::post(path)
             .header("host", "localhost")
             .header("content-type", content_type)
