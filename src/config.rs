@@ -159,6 +159,10 @@ pub struct HsmConfig {
     pub pin_env: Option<String>,
     /// Number of PKCS#11 sessions kept open for requests.
     pub sessions: usize,
+    /// Most unwrapped key copies kept in the HSM for reuse (0 disables the cache).
+    pub cache_entries: usize,
+    /// Oldest an unwrapped copy may be before it is unwrapped again, in seconds.
+    pub cache_max_age_secs: u64,
 }
 
 impl Default for HsmConfig {
@@ -170,6 +174,8 @@ impl Default for HsmConfig {
             pin_file: None,
             pin_env: None,
             sessions: 4,
+            cache_entries: 1024,
+            cache_max_age_secs: 300,
         }
     }
 }
@@ -287,6 +293,23 @@ impl Config {
                 "[hsm] sessions must be between 1 and 1024".into(),
             ));
         }
+        if self.hsm.cache_entries > 1_000_000 {
+            return Err(ConfigError::Invalid(
+                "[hsm] cache_entries must be at most 1000000 (each entry is an HSM session object)"
+                    .into(),
+            ));
+        }
+        if self.hsm.cache_max_age_secs == 0 || self.hsm.cache_max_age_secs > 86_400 {
+            return Err(ConfigError::Invalid(
+                "[hsm] cache_max_age_secs must be between 1 and 86400".into(),
+            ));
+        }
+        if self.hsm.profile.is_empty() {
+            return Err(ConfigError::Invalid(
+                "[hsm] profile must name a built-in profile (softhsm2, kryoptic, …) or a file"
+                    .into(),
+            ));
+        }
         self.validate_server()?;
         Ok(self)
     }
@@ -396,5 +419,23 @@ mod tests {
         assert_eq!(c.hsm.pin_file.unwrap(), dir.path().join("hsm.pin"));
         assert_eq!(c.store.path, dir.path().join("db"));
         assert_eq!(c.logging.format, LogFormat::Text);
+        assert_eq!(c.hsm.cache_entries, 1024);
+    }
+
+    #[test]
+    fn rejects_out_of_range_cache_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "[hsm]\npin_file = \"p\"\ncache_max_age_secs = 0\n",
+        );
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("cache_max_age_secs"), "{e}");
+        let p = write(
+            dir.path(),
+            "[hsm]\npin_file = \"p\"\ncache_entries = 2000000\n",
+        );
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("cache_entries"), "{e}");
     }
 }

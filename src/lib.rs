@@ -12,6 +12,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod hsm;
 pub mod kmip;
 pub mod pki;
 pub mod secret;

@@ -1,5 +1,6 @@
 //! The `hsmkms` command line: subcommands and their wiring to the library layers.
 
+pub mod init;
 pub mod pki;
 pub mod serve;
 pub mod ttlv;
@@ -23,9 +24,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Print the version.
+    Version,
     /// Convert KMIP messages between binary TTLV, hex, XML and JSON.
     #[command(subcommand)]
     Ttlv(ttlv::TtlvCommand),
+    /// Create the master keys (KEK and record-MAC key) in the HSM token; never overwrites.
+    Init {
+        /// The configuration file (its [hsm] section names module, token and PIN).
+        #[arg(long)]
+        config: PathBuf,
+        /// Add the next KEK version instead (after the first init).
+        #[arg(long)]
+        new_kek_version: bool,
+    },
     /// Run the KMIP server (KMIP/TLS, HTTPS POST /kmip, health) until SIGTERM or SIGINT.
     Serve {
         /// The configuration file.
@@ -51,7 +63,17 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Version => {
+            println!("hsmkms {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
         Command::Ttlv(cmd) => ttlv::run(cmd),
+        Command::Init {
+            config,
+            new_kek_version,
+        } => init::run(&config, new_kek_version)
+            .map(|lines| lines.iter().for_each(|l| println!("{l}")))
+            .map_err(|e| format!("init: {e}")),
         Command::Serve { config } => serve::serve(&config).map_err(|e| e.to_string()),
         Command::Pki(args) => pki::run(&args)
             .map(|lines| lines.iter().for_each(|l| println!("{l}")))

@@ -1,0 +1,354 @@
+//! Cryptographic operations with managed keys (encrypt/decrypt, sign/verify, MAC), digests of
+//! data and of keys, and random bytes.
+
+use cryptoki::error::RvError;
+use cryptoki::mechanism::aead::GcmParams;
+use cryptoki::mechanism::rsa::PkcsPssParams;
+use cryptoki::mechanism::vendor_defined::VendorDefinedMechanism;
+use cryptoki::mechanism::{Mechanism, MechanismType};
+use cryptoki_sys::CK_AES_CTR_PARAMS;
+
+use super::keys::{hash_mechanism, mgf, public_template};
+use super::{
+    Cipher, HashAlg, Hsm, HsmError, KeyKind, MacAlg, ManagedKey, Op, PublicKey, SignAlg, Transient,
+    WrappedKey,
+};
+
+/// Largest data one call accepts (bytes): bounds the buffers of a request.
+pub const MAX_DATA: usize = 16 * 1024 * 1024;
+
+fn check_data(data: &[u8]) -> Result<(), HsmError> {
+    if data.len() > MAX_DATA {
+        return Err(HsmError::InvalidArgument("data larger than 16 MiB"));
+    }
+    Ok(())
+}
+
+fn digest_mechanism(h: HashAlg) -> Mechanism<'static> {
+    match h {
+        HashAlg::Sha1 => Mechanism::Sha1,
+        HashAlg::Sha224 => Mechanism::Sha224,
+        HashAlg::Sha256 => Mechanism::Sha256,
+        HashAlg::Sha384 => Mechanism::Sha384,
+        HashAlg::Sha512 => Mechanism::Sha512,
+    }
+}
+
+fn hmac_mechanism(h: HashAlg) -> Mechanism<'static> {
+    match h {
+        HashAlg::Sha1 => Mechanism::Sha1Hmac,
+        HashAlg::Sha224 => Mechanism::Sha224Hmac,
+        HashAlg::Sha256 => Mechanism::Sha256Hmac,
+        HashAlg::Sha384 => Mechanism::Sha384Hmac,
+        HashAlg::Sha512 => Mechanism::Sha512Hmac,
+    }
+}
+
+/// The signature mechanism; ECDSA signs a digest made first (`C_Digest`) with raw `CKM_ECDSA`,
+/// which both SoftHSM and Kryoptic offer.
+fn sign_mechanism(alg: SignAlg) -> Result<Mechanism<'static>, HsmError> {
+    let pss = |h: HashAlg| PkcsPssParams {
+        hash_alg: hash_mechanism(h),
+        mgf: mgf(h),
+        s_len: (h.output_len() as u64).into(),
+    };
+    Ok(match alg {
+        SignAlg::RsaPkcs1(HashAlg::Sha1) => Mechanism::Sha1RsaPkcs,
+        SignAlg::RsaPkcs1(HashAlg::Sha224) => Mechanism::Sha224RsaPkcs,
+        SignAlg::RsaPkcs1(HashAlg::Sha256) => Mechanism::Sha256RsaPkcs,
+        SignAlg::RsaPkcs1(HashAlg::Sha384) => Mechanism::Sha384RsaPkcs,
+        SignAlg::RsaPkcs1(HashAlg::Sha512) => Mechanism::Sha512RsaPkcs,
+        SignAlg::RsaPss(h @ HashAlg::Sha1) => Mechanism::Sha1RsaPkcsPss(pss(h)),
+        SignAlg::RsaPss(h @ HashAlg::Sha256) => Mechanism::Sha256RsaPkcsPss(pss(h)),
+        SignAlg::RsaPss(h @ HashAlg::Sha384) => Mechanism::Sha384RsaPkcsPss(pss(h)),
+        SignAlg::RsaPss(h @ HashAlg::Sha512) => Mechanism::Sha512RsaPkcsPss(pss(h)),
+        SignAlg::RsaPss(HashAlg::Sha224) => {
+            return Err(HsmError::InvalidArgument(
+                "RSA-PSS with SHA-224 is not offered",
+            ))
+        }
+        SignAlg::Ecdsa(_) => Mechanism::Ecdsa,
+    })
+}
+
+fn check_sign_key(alg: SignAlg, kind: KeyKind) -> Result<(), HsmError> {
+    match (alg, kind) {
+        (SignAlg::RsaPkcs1(_) | SignAlg::RsaPss(_), KeyKind::Rsa { .. }) => Ok(()),
+        (SignAlg::Ecdsa(_), KeyKind::Ec(_)) => Ok(()),
+        _ => Err(HsmError::InvalidArgument(
+            "the signature algorithm does not match the key type",
+        )),
+    }
+}
+
+/// Owned parameters a cipher mechanism points into (they must outlive the call).
+enum Params {
+    Gcm {
+        iv: Vec<u8>,
+        aad: Vec<u8>,
+        tag_bits: u32,
+    },
+    Ctr(CK_AES_CTR_PARAMS),
+    None,
+}
+
+fn params(cipher: &Cipher) -> Result<Params, HsmError> {
+    Ok(match cipher {
+        Cipher::AesGcm { iv, aad, tag_bits } => {
+            if iv.is_empty()
+                || iv.len() > 256
+                || !(96..=128).contains(tag_bits)
+                || tag_bits % 8 != 0
+            {
+                return Err(HsmError::InvalidArgument(
+                    "AES-GCM needs a 1 to 256 byte IV and a 96 to 128 bit tag",
+                ));
+            }
+            Params::Gcm {
+                iv: iv.clone(),
+                aad: aad.clone(),
+                tag_bits: *tag_bits,
+            }
+        }
+        Cipher::AesCtr {
+            counter_block,
+            counter_bits,
+        } => {
+            if !(1..=128).contains(counter_bits) {
+                return Err(HsmError::InvalidArgument(
+                    "AES-CTR counter bits must be 1 to 128",
+                ));
+            }
+            Params::Ctr(CK_AES_CTR_PARAMS {
+                ulCounterBits: *counter_bits as _,
+                cb: *counter_block,
+            })
+        }
+        _ => Params::None,
+    })
+}
+
+fn cipher_mechanism<'a>(cipher: &Cipher, p: &'a mut Params) -> Result<Mechanism<'a>, HsmError> {
+    Ok(match (cipher, p) {
+        (Cipher::AesGcm { .. }, Params::Gcm { iv, aad, tag_bits }) => Mechanism::AesGcm(
+            GcmParams::new(iv, aad, (*tag_bits as u64).into())
+                .map_err(|e| HsmError::Cryptoki(e.to_string()))?,
+        ),
+        // cryptoki 0.12 has no AesCtr variant but names the code and takes any parameter
+        // struct through VendorDefinedMechanism (no unsafe needed).
+        (Cipher::AesCtr { .. }, Params::Ctr(c)) => Mechanism::VendorDefined(
+            VendorDefinedMechanism::new(MechanismType::AES_CTR, Some(&*c)),
+        ),
+        (Cipher::AesCbcPad { iv }, _) => Mechanism::AesCbcPad(*iv),
+        (Cipher::AesEcb, _) => Mechanism::AesEcb,
+        (Cipher::Des3CbcPad { iv }, _) => Mechanism::Des3CbcPad(*iv),
+        _ => return Err(HsmError::InvalidArgument("cipher parameters")),
+    })
+}
+
+fn check_cipher_key(cipher: &Cipher, kind: KeyKind) -> Result<(), HsmError> {
+    let ok = match cipher {
+        Cipher::Des3CbcPad { .. } => kind == KeyKind::Des3,
+        _ => kind == KeyKind::Aes,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(HsmError::InvalidArgument(
+            "the cipher does not match the key type",
+        ))
+    }
+}
+
+impl Op<'_> {
+    fn digest(&self, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, HsmError> {
+        self.s
+            .digest(&digest_mechanism(alg), data)
+            .map_err(|e| HsmError::from_ck("C_Digest", e))
+    }
+}
+
+impl Hsm {
+    /// Encrypts `data` with managed key `key`. AES-GCM appends the tag.
+    pub fn encrypt(
+        &self,
+        key: ManagedKey<'_>,
+        cipher: &Cipher,
+        data: &[u8],
+    ) -> Result<Vec<u8>, HsmError> {
+        check_data(data)?;
+        check_cipher_key(cipher, key.wrapped.kind)?;
+        let mut p = params(cipher)?;
+        self.run(|op| {
+            let k = op.use_key(key)?;
+            let m = cipher_mechanism(cipher, &mut p)?;
+            op.s.encrypt(&m, k.handle, data)
+                .map_err(|e| HsmError::from_ck("C_Encrypt", e))
+        })
+    }
+
+    /// Decrypts with managed key `key`. A GCM tag mismatch is
+    /// [`HsmError::AuthenticationFailed`] on every token.
+    pub fn decrypt(
+        &self,
+        key: ManagedKey<'_>,
+        cipher: &Cipher,
+        data: &[u8],
+    ) -> Result<Vec<u8>, HsmError> {
+        check_data(data)?;
+        check_cipher_key(cipher, key.wrapped.kind)?;
+        let mut p = params(cipher)?;
+        let gcm = matches!(cipher, Cipher::AesGcm { .. });
+        self.run(|op| {
+            let k = op.use_key(key)?;
+            let m = cipher_mechanism(cipher, &mut p)?;
+            op.s.decrypt(&m, k.handle, data).map_err(|e| {
+                match HsmError::from_ck("C_Decrypt", e) {
+                    // SoftHSM: CKR_GENERAL_ERROR; Kryoptic: CKR_ENCRYPTED_DATA_INVALID.
+                    HsmError::Pkcs11 {
+                        rv:
+                            RvError::GeneralError
+                            | RvError::EncryptedDataInvalid
+                            | RvError::EncryptedDataLenRange
+                            | RvError::FunctionFailed,
+                        ..
+                    } if gcm => HsmError::AuthenticationFailed {
+                        function: "C_Decrypt",
+                    },
+                    other => other,
+                }
+            })
+        })
+    }
+
+    /// Signs `data` with a managed private key.
+    pub fn sign(
+        &self,
+        key: ManagedKey<'_>,
+        alg: SignAlg,
+        data: &[u8],
+    ) -> Result<Vec<u8>, HsmError> {
+        check_data(data)?;
+        check_sign_key(alg, key.wrapped.kind)?;
+        let m = sign_mechanism(alg)?;
+        self.run(|op| {
+            let k = op.use_key(key)?;
+            let input = match alg {
+                SignAlg::Ecdsa(h) => op.digest(h, data)?,
+                _ => data.to_vec(),
+            };
+            op.s.sign(&m, k.handle, &input)
+                .map_err(|e| HsmError::from_ck("C_Sign", e))
+        })
+    }
+
+    /// Verifies a signature with public key values; [`HsmError::SignatureInvalid`] when it
+    /// does not verify.
+    pub fn verify(
+        &self,
+        public: &PublicKey,
+        alg: SignAlg,
+        data: &[u8],
+        signature: &[u8],
+    ) -> Result<(), HsmError> {
+        check_data(data)?;
+        let kind = match public {
+            PublicKey::Rsa { .. } => KeyKind::Rsa { modulus_bits: 0 },
+            PublicKey::Ec { curve, .. } => KeyKind::Ec(*curve),
+        };
+        check_sign_key(alg, kind)?;
+        let m = sign_mechanism(alg)?;
+        self.run(|op| {
+            let k = Transient::new(
+                op.s,
+                op.s.create_object(&public_template(public))
+                    .map_err(|e| HsmError::from_ck("C_CreateObject", e))?,
+            );
+            let input = match alg {
+                SignAlg::Ecdsa(h) => op.digest(h, data)?,
+                _ => data.to_vec(),
+            };
+            op.s.verify(&m, k.handle, &input, signature)
+                .map_err(|e| HsmError::from_ck("C_Verify", e))
+        })
+    }
+
+    /// MAC of `data` (HMAC with a generic-secret key, CMAC with an AES key).
+    pub fn mac(&self, key: ManagedKey<'_>, alg: MacAlg, data: &[u8]) -> Result<Vec<u8>, HsmError> {
+        check_data(data)?;
+        let m = mac_mechanism(alg, key.wrapped)?;
+        self.run(|op| {
+            let k = op.use_key(key)?;
+            op.s.sign(&m, k.handle, data)
+                .map_err(|e| HsmError::from_ck("C_Sign", e))
+        })
+    }
+
+    /// Checks a MAC; [`HsmError::SignatureInvalid`] when it does not match.
+    pub fn mac_verify(
+        &self,
+        key: ManagedKey<'_>,
+        alg: MacAlg,
+        data: &[u8],
+        mac: &[u8],
+    ) -> Result<(), HsmError> {
+        check_data(data)?;
+        let m = mac_mechanism(alg, key.wrapped)?;
+        self.run(|op| {
+            let k = op.use_key(key)?;
+            op.s.verify(&m, k.handle, data, mac)
+                .map_err(|e| HsmError::from_ck("C_Verify", e))
+        })
+    }
+
+    /// Digest of `data` computed by the HSM.
+    pub fn digest(&self, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, HsmError> {
+        check_data(data)?;
+        self.run(|op| op.digest(alg, data))
+    }
+
+    /// Digest of a secret key's value (`C_DigestKey`), for the KMIP Digest attribute. The value
+    /// stays in the HSM: a transient copy is digested and destroyed. For a zero-padded generic
+    /// secret, the digest covers the padded value.
+    pub fn digest_key(&self, wk: &WrappedKey, alg: HashAlg) -> Result<Vec<u8>, HsmError> {
+        if !wk.kind.is_secret() {
+            return Err(HsmError::InvalidArgument(
+                "C_DigestKey digests secret keys only",
+            ));
+        }
+        self.run(|op| {
+            let copy = Transient::new(op.s, op.unwrap_copy(wk, false, false)?);
+            op.s.digest_init(&digest_mechanism(alg))
+                .map_err(|e| HsmError::from_ck("C_DigestInit", e))?;
+            op.s.digest_key(copy.handle)
+                .map_err(|e| HsmError::from_ck("C_DigestKey", e))?;
+            op.s.digest_final()
+                .map_err(|e| HsmError::from_ck("C_DigestFinal", e))
+        })
+    }
+
+    /// `len` random bytes from the HSM's generator.
+    pub fn random(&self, len: usize) -> Result<Vec<u8>, HsmError> {
+        if len > 1024 * 1024 {
+            return Err(HsmError::InvalidArgument(
+                "at most 1 MiB of random bytes per call",
+            ));
+        }
+        self.run(|op| {
+            let mut out = vec![0u8; len];
+            op.s.generate_random_slice(&mut out)
+                .map_err(|e| HsmError::from_ck("C_GenerateRandom", e))?;
+            Ok(out)
+        })
+    }
+}
+
+fn mac_mechanism(alg: MacAlg, wk: &WrappedKey) -> Result<Mechanism<'static>, HsmError> {
+    match (alg, wk.kind) {
+        (MacAlg::Hmac(h), KeyKind::GenericSecret) => Ok(hmac_mechanism(h)),
+        (MacAlg::AesCmac, KeyKind::Aes) => Ok(Mechanism::AesCMac),
+        _ => Err(HsmError::InvalidArgument(
+            "the MAC algorithm does not match the key type",
+        )),
+    }
+}
