@@ -8,8 +8,9 @@ use std::sync::Arc;
 use tracing::info;
 
 use crate::config::{Config, LogFormat, LoggingConfig};
+use crate::hsm::Hsm;
 use crate::server::{health, RunningServer};
-use crate::service::{Identity, ServerInfo, Service};
+use crate::service::{Identity, ReadinessProbe, ServerInfo, Service};
 
 /// Errors of `serve` and `health`, printed as they are.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +21,8 @@ pub enum ServeError {
     Server(#[from] crate::server::ServerError),
     #[error(transparent)]
     Health(#[from] health::CheckError),
+    #[error("HSM: {0}")]
+    Hsm(#[from] crate::hsm::HsmError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
     #[error("[logging] level = {level:?} is not a tracing filter: {problem}")]
@@ -70,18 +73,39 @@ pub fn service(config: &Config) -> Service {
     )
 }
 
+/// Readiness of the HSM: the session pool can log in and the master keys are found.
+struct HsmProbe(Arc<Hsm>);
+
+impl ReadinessProbe for HsmProbe {
+    fn name(&self) -> &'static str {
+        "hsm"
+    }
+
+    fn check(&self) -> Result<(), String> {
+        self.0
+            .current_kek_version()
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
 pub fn serve(config_path: &Path) -> Result<(), ServeError> {
     let config = Config::load(config_path)?;
     init_logging(&config.logging)?;
-    let service = Arc::new(service(&config));
+    // Opening the HSM checks module, token label, PIN and master keys (`hsmkms init`), with
+    // messages that say which.
+    let hsm = Arc::new(Hsm::open(&config.hsm)?);
+    info!(module = %hsm.module_path().display(), token = %config.hsm.token_label, profile = %hsm.profile().name, "HSM open");
+    let service = Arc::new(service(&config).with_probe(Box::new(HsmProbe(hsm.clone()))));
     runtime()?.block_on(async {
         let server = RunningServer::start(&config, service.clone()).await?;
         let clean = server.run_until_signal().await;
         info!(clean, "listeners closed");
         Ok::<_, ServeError>(())
     })?;
-    // The last reference: closing the store and logging out of the HSM happen here.
+    // The last references: closing the store and logging out of the HSM happen here.
     drop(service);
+    drop(hsm);
     info!("stopped");
     Ok(())
 }
