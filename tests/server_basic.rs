@@ -350,3 +350,30 @@ async fn identity_reaches_the_log_and_credentials_are_ignored_unlogged() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_refuses_bad_tls_files_saying_what_to_fix() {
+    let pki = TestPki::new();
+    let mut cfg = pki.config();
+    std::fs::write(pki.path("alice.key"), pki.alice.key_pem.expose()).unwrap();
+    cfg.tls.key = pki.path("alice.key");
+    let service = || std::sync::Arc::new(Service::default());
+    let e = hsmkms::server::RunningServer::start(&cfg, service())
+        .await
+        .err()
+        .expect("a key that is not the certificate's")
+        .to_string();
+    assert!(e.contains("cert and key do not match"), "{e}");
+
+    let mut cfg = pki.config();
+    cfg.tls.client_ca = pki.path("missing-ca.crt");
+    let e = hsmkms::server::RunningServer::start(&cfg, service())
+        .await
+        .err()
+        .expect("a missing client CA file")
+        .to_string();
+    assert!(
+        e.contains("[tls] client_ca") && e.contains("missing-ca.crt"),
+        "{e}"
+    );
+}
