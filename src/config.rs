@@ -5,6 +5,7 @@
 //! Nothing else in the crate reads configuration ad hoc: the CLI loads a [`Config`] and hands
 //! each layer its own section.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -28,9 +29,118 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    pub server: ServerConfig,
+    pub tls: TlsConfig,
+    pub access: AccessConfig,
+    pub limits: LimitsConfig,
     pub hsm: HsmConfig,
     pub store: StoreConfig,
     pub logging: LoggingConfig,
+}
+
+/// `[server]`: where the listeners bind.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// KMIP over TLS (binary TTLV, back-to-back messages). The IANA port for KMIP is 5696.
+    pub kmip_listen: SocketAddr,
+    /// HTTPS `POST /kmip` (binary or JSON TTLV).
+    pub https_listen: SocketAddr,
+    /// Plain HTTP `GET /healthz` and `GET /readyz` for probes (they carry no client certificate):
+    /// keep it on loopback or a private interface.
+    pub health_listen: SocketAddr,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            kmip_listen: SocketAddr::from(([127, 0, 0, 1], 5696)),
+            https_listen: SocketAddr::from(([127, 0, 0, 1], 9998)),
+            health_listen: SocketAddr::from(([127, 0, 0, 1], 9997)),
+        }
+    }
+}
+
+/// `[tls]`: the server's certificate and how clients are authenticated (mutual TLS, always).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// The server certificate chain (PEM, leaf first).
+    pub cert: PathBuf,
+    /// The server private key (PEM: PKCS#8, SEC1 or PKCS#1).
+    pub key: PathBuf,
+    /// The CA certificates that sign client certificates (PEM bundle).
+    pub client_ca: PathBuf,
+    /// An optional CRL file (PEM or DER) of revoked client certificates.
+    pub client_crl: Option<PathBuf>,
+    /// What names a client: its certificate's subject CN, the full subject DN, the first DNS
+    /// SAN or the first e-mail SAN.
+    pub identity: IdentitySource,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            cert: PathBuf::from("server.crt"),
+            key: PathBuf::from("server.key"),
+            client_ca: PathBuf::from("clients-ca.crt"),
+            client_crl: None,
+            identity: IdentitySource::Cn,
+        }
+    }
+}
+
+/// Where the client identity is read from in its certificate.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdentitySource {
+    #[default]
+    Cn,
+    Dn,
+    SanDns,
+    SanEmail,
+}
+
+/// `[access]`: who may do what.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessConfig {
+    /// Identities (as `[tls] identity` extracts them) that see and manage every object.
+    pub admins: Vec<String>,
+}
+
+/// `[limits]`: what one client may cost. Each bounds a specific attack.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest KMIP message in bytes (8-byte header included), refused from its header before the
+    /// body is read: bounds memory per message.
+    pub max_message_size: usize,
+    /// Most open client connections (KMIP and HTTPS together); a connection over the cap is
+    /// accepted and closed at once: bounds sockets, memory and tasks.
+    pub max_connections: usize,
+    /// Time allowed for a TLS handshake: stops clients that open sockets and stall.
+    pub handshake_timeout_ms: u64,
+    /// Time a connection may sit idle between messages before it is closed.
+    pub idle_timeout_ms: u64,
+    /// Time allowed to receive one whole message once its first byte arrived (and to write the
+    /// answer): stops slow-drip clients.
+    pub read_deadline_ms: u64,
+    /// On shutdown, how long in-flight requests may take to finish.
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_message_size: 1 << 20,
+            max_connections: 4096,
+            handshake_timeout_ms: 10_000,
+            idle_timeout_ms: 300_000,
+            read_deadline_ms: 30_000,
+            shutdown_grace_ms: 30_000,
+        }
+    }
 }
 
 /// `[hsm]`: the PKCS#11 module and token.
@@ -163,6 +273,12 @@ impl Config {
             fix(p);
         }
         fix(&mut self.store.path);
+        fix(&mut self.tls.cert);
+        fix(&mut self.tls.key);
+        fix(&mut self.tls.client_ca);
+        if let Some(p) = self.tls.client_crl.as_mut() {
+            fix(p);
+        }
         self
     }
 
@@ -224,7 +340,51 @@ impl Config {
                 "[store] cache_mb must be between 8 and 65536".into(),
             ));
         }
+        self.validate_server()?;
         Ok(self)
+    }
+}
+
+impl Config {
+    fn validate_server(&self) -> Result<(), ConfigError> {
+        let s = &self.server;
+        let addrs = [s.kmip_listen, s.https_listen, s.health_listen];
+        for (i, a) in addrs.iter().enumerate() {
+            if a.port() != 0 && addrs[i + 1..].contains(a) {
+                return Err(ConfigError::Invalid(format!(
+                    "[server] {a} is used twice: kmip_listen, https_listen and health_listen \
+                     need different addresses"
+                )));
+            }
+        }
+        let l = &self.limits;
+        if l.max_message_size < 8 || l.max_message_size > 64 << 20 {
+            return Err(ConfigError::Invalid(
+                "[limits] max_message_size must be between 8 bytes and 64 MiB (67108864)".into(),
+            ));
+        }
+        if l.max_connections == 0 || l.max_connections > 1_000_000 {
+            return Err(ConfigError::Invalid(
+                "[limits] max_connections must be between 1 and 1000000".into(),
+            ));
+        }
+        for (name, v) in [
+            ("handshake_timeout_ms", l.handshake_timeout_ms),
+            ("idle_timeout_ms", l.idle_timeout_ms),
+            ("read_deadline_ms", l.read_deadline_ms),
+        ] {
+            if v == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "[limits] {name} must be more than 0 milliseconds"
+                )));
+            }
+        }
+        if self.access.admins.iter().any(String::is_empty) {
+            return Err(ConfigError::Invalid(
+                "[access] admins contains an empty identity".into(),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -15,8 +15,11 @@ pub mod config;
 pub mod hsm;
 pub mod keystore;
 pub mod kmip;
+pub mod pki;
 pub mod secret;
 pub mod store;
+pub mod server;
+pub mod service;
 
 /// The wire format: re-exported from the dependency-free `hsmkms-ttlv` crate (kept separate so
 /// that its fuzz target builds light).

@@ -47,6 +47,7 @@ stage prereqs       tools/prereqs.sh
 stage fmt           cargo fmt --all -- --check
 stage clippy        cargo clippy --workspace --all-targets --locked -- -D warnings
 stage kryoptic      tools/build-kryoptic.sh
+stage pykmip-venv    tools/pykmip-env.sh
 stage tests         nextest
 # The HSM suite once more against the second token (every primitive, KEK versions, recovery).
 hsm_suite_on_kryoptic() {

@@ -1,8 +1,11 @@
 //! The `hsmkms` command line: subcommands and their wiring to the library layers.
 
 pub mod init;
+pub mod pki;
+pub mod serve;
 pub mod ttlv;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,6 +24,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Print the version.
+    Version,
+    /// Convert KMIP messages between binary TTLV, hex, XML and JSON.
+    #[command(subcommand)]
+    Ttlv(ttlv::TtlvCommand),
     /// Create the master keys (KEK and record-MAC key) in the HSM token; never overwrites.
     Init {
         /// The configuration file (its [hsm] section names module, token and PIN).
@@ -30,21 +38,49 @@ enum Command {
         #[arg(long)]
         new_kek_version: bool,
     },
-    /// Convert KMIP messages between binary TTLV, hex, XML and JSON.
-    #[command(subcommand)]
-    Ttlv(ttlv::TtlvCommand),
+    /// Run the KMIP server (KMIP/TLS, HTTPS POST /kmip, health) until SIGTERM or SIGINT.
+    Serve {
+        /// The configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Create a development CA, server certificate and client certificates (keeps existing ones).
+    Pki(pki::PkiArgs),
+    /// Container health check: GET /readyz (or /healthz) on the health listener; exit 0 when 200.
+    Health {
+        /// The configuration file whose [server] health_listen to ask.
+        #[arg(long, conflicts_with = "addr")]
+        config: Option<PathBuf>,
+        /// The health listener's address instead (e.g. 127.0.0.1:9997).
+        #[arg(long)]
+        addr: Option<SocketAddr>,
+        /// Ask /healthz (the process is up) instead of /readyz (HSM and store usable).
+        #[arg(long)]
+        live: bool,
+    },
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Version => {
+            println!("hsmkms {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Ttlv(cmd) => ttlv::run(cmd),
         Command::Init {
             config,
             new_kek_version,
         } => init::run(&config, new_kek_version)
             .map(|lines| lines.iter().for_each(|l| println!("{l}")))
             .map_err(|e| format!("init: {e}")),
-        Command::Ttlv(cmd) => ttlv::run(cmd),
+        Command::Serve { config } => serve::serve(&config).map_err(|e| e.to_string()),
+        Command::Pki(args) => pki::run(&args)
+            .map(|lines| lines.iter().for_each(|l| println!("{l}")))
+            .map_err(|e| e.to_string()),
+        Command::Health { config, addr, live } => serve::health(config.as_deref(), addr, live)
+            .map(|body| println!("{body}"))
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@
 
 use crate::kmip::attributes::{Attribute, AttributeName};
 use crate::kmip::message::ProtocolVersion;
+use crate::ttlv::enums::Operation;
 use crate::ttlv::{tables, Tag, Version};
 
 /// The table version for a client's protocol version (unknown future minors of a known major
@@ -35,6 +36,12 @@ pub fn attribute_known(attr: &Attribute, version: ProtocolVersion) -> bool {
 pub fn usage_mask_for(mask: i32, version: ProtocolVersion) -> i32 {
     let bits = tables::mask_bits_in("CryptographicUsage", table_version(version));
     (mask as u32 & bits) as i32
+}
+
+/// Whether `version` names the operation (Query answers a client only with operations its
+/// version knows: Log and Interop are 2.0 operations, DiscoverVersions arrived in 1.1).
+pub fn operation_known(operation: Operation, version: ProtocolVersion) -> bool {
+    tables::enum_defined("Operation", operation.0, table_version(version))
 }
 
 /// Whether `tag` exists in `version`.

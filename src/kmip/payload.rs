@@ -5,7 +5,8 @@
 use crate::kmip::fields::{as_enum, Builder, Fields, KmipError};
 use crate::kmip::message::ProtocolVersion;
 use crate::ttlv::enums::{
-    AttestationType, ClientRegistrationMethod, ObjectType, Operation, QueryFunction,
+    AttestationType, ClientRegistrationMethod, InteropFunction, ObjectType, Operation,
+    QueryFunction,
 };
 use crate::ttlv::{Item, Tag};
 
@@ -131,11 +132,27 @@ impl QueryResponse {
     }
 }
 
+/// Interop request (KMIP 2.0 §6.1.28): a test harness marks the beginning, end or reset of a
+/// test case on the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InteropRequest {
+    pub interop_function: InteropFunction,
+    pub interop_identifier: String,
+}
+
+/// Log request (KMIP 2.0 §6.1.29): a message the client asks the server to write to its log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRequest {
+    pub log_message: String,
+}
+
 /// A request payload, typed by operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RequestPayload {
     DiscoverVersions(DiscoverVersionsRequest),
     Query(QueryRequest),
+    Interop(InteropRequest),
+    Log(LogRequest),
     /// An operation whose payload is not typed yet: the tree as received.
     Other(Item),
 }
@@ -158,6 +175,22 @@ impl RequestPayload {
                 f.finish()?;
                 RequestPayload::Query(QueryRequest { query_functions })
             }
+            Operation::INTEROP => {
+                let mut f = Fields::open(item, Tag::REQUEST_PAYLOAD)?;
+                let interop_function = InteropFunction(f.req_enum(Tag::INTEROP_FUNCTION)?);
+                let interop_identifier = f.req_text(Tag::INTEROP_IDENTIFIER)?;
+                f.finish()?;
+                RequestPayload::Interop(InteropRequest {
+                    interop_function,
+                    interop_identifier,
+                })
+            }
+            Operation::LOG => {
+                let mut f = Fields::open(item, Tag::REQUEST_PAYLOAD)?;
+                let log_message = f.req_text(Tag::LOG_MESSAGE)?;
+                f.finish()?;
+                RequestPayload::Log(LogRequest { log_message })
+            }
             _ => {
                 Fields::open(item, Tag::REQUEST_PAYLOAD)?;
                 RequestPayload::Other(item.clone())
@@ -167,6 +200,13 @@ impl RequestPayload {
 
     pub fn to_item(&self) -> Item {
         match self {
+            RequestPayload::Interop(r) => Builder::new()
+                .enumeration(Tag::INTEROP_FUNCTION, r.interop_function.0)
+                .opt_text(Tag::INTEROP_IDENTIFIER, Some(&r.interop_identifier))
+                .build(Tag::REQUEST_PAYLOAD),
+            RequestPayload::Log(r) => Builder::new()
+                .opt_text(Tag::LOG_MESSAGE, Some(&r.log_message))
+                .build(Tag::REQUEST_PAYLOAD),
             RequestPayload::DiscoverVersions(r) => {
                 versions_to(&r.protocol_versions, Tag::REQUEST_PAYLOAD)
             }
@@ -179,6 +219,11 @@ impl RequestPayload {
             RequestPayload::Other(item) => item.clone(),
         }
     }
+}
+
+/// An empty response payload (Interop, Log, and operations whose answer has no fields).
+pub fn empty_response_payload() -> ResponsePayload {
+    ResponsePayload::Other(Item::structure(Tag::RESPONSE_PAYLOAD, Vec::new()))
 }
 
 /// A response payload, typed by operation.

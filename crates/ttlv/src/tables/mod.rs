@@ -81,6 +81,14 @@ pub fn tag_defined(tag: u32, version: Version) -> bool {
     table(version).is_some_and(|t| t.tags.iter().any(|(_, v)| *v == tag))
 }
 
+/// Whether `version` defines the value in the enumeration table `enum_name` (a server tells a
+/// client only values its version names). Unknown versions and tables define nothing.
+pub fn enum_defined(enum_name: &str, value: u32, version: Version) -> bool {
+    table(version)
+        .and_then(|t| find(t.enums, enum_name))
+        .is_some_and(|e| e.iter().any(|(_, v)| *v == value))
+}
+
 /// The bits a mask table defines in `version` exactly (no other version, no alias).
 pub fn mask_bits_in(mask: &str, version: Version) -> u32 {
     table(version)
@@ -231,6 +239,17 @@ mod tests {
 
     const V14: Option<Version> = Some(Version::new(1, 4));
     const V21: Option<Version> = Some(Version::new(2, 1));
+
+    #[test]
+    fn knows_which_version_defines_an_enumeration_value() {
+        // Log (0x2C) and Interop (0x34) are KMIP 2.0 operations; Query (0x18) is in every version.
+        assert!(!enum_defined("Operation", 0x2C, Version::new(1, 4)));
+        assert!(enum_defined("Operation", 0x2C, Version::new(2, 0)));
+        assert!(enum_defined("Operation", 0x18, Version::new(1, 0)));
+        assert!(!enum_defined("Operation", 0x1E, Version::new(1, 0)));
+        assert!(enum_defined("Operation", 0x1E, Version::new(1, 1)));
+        assert!(!enum_defined("NoSuchEnum", 1, Version::new(2, 1)));
+    }
 
     #[test]
     fn resolves_tags_both_ways() {

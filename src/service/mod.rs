@@ -1,0 +1,357 @@
+//! The operations: one handler per KMIP operation behind one plain `match`, given the client's
+//! identity with every request. Here live the batch rules (item by item, each answer repeating
+//! the operation and Unique Batch Item ID), the response header (the request's protocol version,
+//! a Time Stamp), and the one table from [`OpError`] to Result Reason.
+//!
+//! What does not live here: bytes, framing, TLS and HTTP (`server`), typed messages (`kmip`).
+//! `handle` is synchronous: the server runs it on a blocking thread, so handlers that call the
+//! HSM or the store simply call them.
+//!
+//! - [`discover_versions`], [`query`], [`interop`], [`log`]: the operations answered so far;
+//! - [`error`]: [`OpError`] and its Result Reasons;
+//! - [`identity`]: [`Identity`], who the client is (from its certificate).
+
+pub mod discover_versions;
+pub mod error;
+pub mod identity;
+pub mod interop;
+pub mod log;
+pub mod query;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tracing::{field, info, info_span};
+
+use crate::kmip::message::{ProtocolVersion, RequestBatchItem};
+use crate::kmip::{RequestMessage, RequestPayload, ResponseBatchItem, ResponseHeader};
+use crate::kmip::{ResponseMessage, ResponsePayload};
+use crate::ttlv::enums::{BatchErrorContinuationOption, Operation, ResultReason, ResultStatus};
+use crate::ttlv::tables;
+
+pub use error::OpError;
+pub use identity::Identity;
+
+/// The protocol versions this server speaks, preferred first (the Discover Versions answer).
+pub const PROTOCOL_VERSIONS: [ProtocolVersion; 7] = [
+    ProtocolVersion::new(2, 1),
+    ProtocolVersion::new(2, 0),
+    ProtocolVersion::new(1, 4),
+    ProtocolVersion::new(1, 3),
+    ProtocolVersion::new(1, 2),
+    ProtocolVersion::new(1, 1),
+    ProtocolVersion::new(1, 0),
+];
+
+/// The operations [`Service::handle`] implements — what Query reports, and nothing more. A unit
+/// test checks that each one is dispatched and that the others answer Operation Not Supported.
+pub const OPERATIONS: &[Operation] = &[
+    Operation::QUERY,
+    Operation::DISCOVER_VERSIONS,
+    Operation::LOG,
+    Operation::INTEROP,
+];
+
+/// What the server says about itself in Query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerInfo {
+    /// Vendor Identification.
+    pub vendor_identification: String,
+    /// Server Name and Product Name.
+    pub product_name: String,
+    /// Server Version.
+    pub version: String,
+}
+
+impl Default for ServerInfo {
+    fn default() -> Self {
+        ServerInfo {
+            vendor_identification: "hsmkms".into(),
+            product_name: "hsmkms".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// Per request: who asks, and in which protocol version the answer is shaped.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub identity: &'a Identity,
+    pub version: ProtocolVersion,
+}
+
+/// Something the service needs before it can answer (the HSM session pool, the store): asked by
+/// `GET /readyz`.
+pub trait ReadinessProbe: Send + Sync {
+    /// What is checked, for the answer (`hsm`, `store`).
+    fn name(&self) -> &'static str;
+    /// Ok when usable; otherwise why not, in words for an operator.
+    fn check(&self) -> Result<(), String>;
+}
+
+/// The KMIP service. Later issues add the HSM and the store here.
+#[derive(Default)]
+pub struct Service {
+    info: ServerInfo,
+    admins: Vec<Identity>,
+    probes: Vec<Box<dyn ReadinessProbe>>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("info", &self.info)
+            .field("admins", &self.admins)
+            .field(
+                "probes",
+                &self.probes.iter().map(|p| p.name()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Service {
+    pub fn new(info: ServerInfo, admins: Vec<Identity>) -> Self {
+        Service {
+            info,
+            admins,
+            probes: Vec::new(),
+        }
+    }
+
+    /// Adds a readiness check (`GET /readyz` is ready only when every probe is).
+    pub fn with_probe(mut self, probe: Box<dyn ReadinessProbe>) -> Self {
+        self.probes.push(probe);
+        self
+    }
+
+    /// Ok when every probe is; otherwise the first failure, named.
+    pub fn readiness(&self) -> Result<(), String> {
+        for p in &self.probes {
+            p.check().map_err(|why| format!("{}: {why}", p.name()))?;
+        }
+        Ok(())
+    }
+
+    /// Whether `identity` is one of `[access] admins`.
+    pub fn is_admin(&self, identity: &Identity) -> bool {
+        self.admins.contains(identity)
+    }
+
+    /// Answers one request: each batch item in order (KMIP 1.4 §7, 2.1 §8). With Batch Error
+    /// Continuation Option Stop (the default) or Undo, processing stops at the first failed item
+    /// and only the items processed are answered (no operation here changes state, so Undo has
+    /// nothing to undo); with Continue every item is answered.
+    pub fn handle(&self, identity: &Identity, request: RequestMessage) -> ResponseMessage {
+        let version = request.header.protocol_version;
+        if !version_supported(version) {
+            return self.unsupported_version(identity, request);
+        }
+        let ctx = Context { identity, version };
+        let continue_on_error = request.header.batch_error_continuation_option
+            == Some(BatchErrorContinuationOption::CONTINUE);
+        let mut answers = Vec::with_capacity(request.batch_items.len());
+        for item in request.batch_items {
+            let answer = self.handle_item(&ctx, item);
+            let failed = answer.result_status != ResultStatus::SUCCESS;
+            answers.push(answer);
+            if failed && !continue_on_error {
+                break;
+            }
+        }
+        let answers = limit_size(answers, request.header.maximum_response_size);
+        response(version, answers)
+    }
+
+    /// One batch item, in its own span (operation, result).
+    fn handle_item(&self, ctx: &Context<'_>, item: RequestBatchItem) -> ResponseBatchItem {
+        let operation = item.operation;
+        let span = info_span!(
+            "item",
+            operation = operation_name(operation),
+            result = field::Empty
+        );
+        let _enter = span.enter();
+        let id = item.unique_batch_item_id.clone();
+        let answer = match self.dispatch(ctx, item) {
+            Ok(payload) => ResponseBatchItem::success(operation, id, Some(payload)),
+            Err(e) => ResponseBatchItem::failure(Some(operation), id, e.reason(), e.to_string()),
+        };
+        match answer.result_reason {
+            None => {
+                span.record("result", "Success");
+                info!(identity = %ctx.identity, "success");
+            }
+            Some(reason) => {
+                let reason = enum_name("ResultReason", reason.0);
+                span.record("result", reason);
+                info!(identity = %ctx.identity, reason, "failed");
+            }
+        }
+        answer
+    }
+
+    /// The one dispatch: an operation not listed answers Operation Not Supported.
+    fn dispatch(
+        &self,
+        ctx: &Context<'_>,
+        item: RequestBatchItem,
+    ) -> Result<ResponsePayload, OpError> {
+        match (item.operation, item.payload) {
+            (Operation::DISCOVER_VERSIONS, RequestPayload::DiscoverVersions(r)) => {
+                Ok(discover_versions::handle(ctx, &r))
+            }
+            (Operation::QUERY, RequestPayload::Query(r)) => Ok(query::handle(ctx, &self.info, &r)),
+            (Operation::INTEROP, RequestPayload::Interop(r)) => Ok(interop::handle(ctx, &r)),
+            (Operation::LOG, RequestPayload::Log(r)) => Ok(log::handle(ctx, &r)),
+            (operation, _) => Err(OpError::OperationNotSupported(operation)),
+        }
+    }
+
+    /// A request in a protocol version this server does not speak: Discover Versions is still
+    /// answered (that is how a client finds a common version); any other item fails with
+    /// Unsupported Protocol Version (2.x) or Invalid Message (1.x has no better reason).
+    fn unsupported_version(&self, identity: &Identity, request: RequestMessage) -> ResponseMessage {
+        let version = request.header.protocol_version;
+        let ctx = Context { identity, version };
+        let answers = request
+            .batch_items
+            .into_iter()
+            .map(|item| {
+                if item.operation == Operation::DISCOVER_VERSIONS {
+                    return self.handle_item(&ctx, item);
+                }
+                let e = OpError::UnsupportedProtocolVersion(version);
+                ResponseBatchItem::failure(
+                    Some(item.operation),
+                    item.unique_batch_item_id,
+                    e.reason(),
+                    e.to_string(),
+                )
+            })
+            .collect();
+        response(version, answers)
+    }
+}
+
+/// Whether the server answers requests in `version`.
+pub fn version_supported(version: ProtocolVersion) -> bool {
+    PROTOCOL_VERSIONS.contains(&version)
+}
+
+/// The response to a message that could not be read as a request: Invalid Message for each
+/// batch item the server could recognise (repeating its operation and Unique Batch Item ID), or
+/// a single item without operation when none could be. `version` is the one sniffed from the
+/// header; a message whose header could not be read is answered in KMIP 1.0, whose response
+/// layout every 1.x and 2.x client reads.
+pub fn invalid_message(
+    version: Option<ProtocolVersion>,
+    items: Vec<(Option<Operation>, Option<Vec<u8>>)>,
+    message: &str,
+) -> ResponseMessage {
+    let version = version
+        .map(answer_version)
+        .unwrap_or(ProtocolVersion::new(1, 0));
+    let text = format!("invalid message: {message}");
+    let answers: Vec<ResponseBatchItem> = if items.is_empty() {
+        vec![ResponseBatchItem::failure(
+            None,
+            None,
+            ResultReason::INVALID_MESSAGE,
+            text,
+        )]
+    } else {
+        items
+            .into_iter()
+            .map(|(op, id)| {
+                ResponseBatchItem::failure(op, id, ResultReason::INVALID_MESSAGE, text.clone())
+            })
+            .collect()
+    };
+    info!(
+        version = %version,
+        items = answers.len(),
+        "answered an unreadable request with Invalid Message"
+    );
+    response(version, answers)
+}
+
+/// The version to answer in for a sniffed version: itself if supported, else the newest
+/// supported minor of the same major, else 1.0.
+fn answer_version(v: ProtocolVersion) -> ProtocolVersion {
+    if version_supported(v) {
+        return v;
+    }
+    PROTOCOL_VERSIONS
+        .iter()
+        .copied()
+        .find(|s| s.major == v.major && s.minor < v.minor)
+        .unwrap_or(ProtocolVersion::new(1, 0))
+}
+
+fn response(version: ProtocolVersion, batch_items: Vec<ResponseBatchItem>) -> ResponseMessage {
+    ResponseMessage {
+        header: ResponseHeader {
+            protocol_version: version,
+            time_stamp: now(),
+            nonce: None,
+            server_hashed_password: None,
+            attestation_types: Vec::new(),
+            client_correlation_value: None,
+            server_correlation_value: None,
+            batch_count: i32::try_from(batch_items.len()).unwrap_or(i32::MAX),
+        },
+        batch_items,
+    }
+}
+
+/// Maximum Response Size: when the encoded answer would exceed what the client accepts, every
+/// item is replaced by Response Too Large (as the OASIS MSGENC vectors expect).
+fn limit_size(answers: Vec<ResponseBatchItem>, maximum: Option<i32>) -> Vec<ResponseBatchItem> {
+    let Some(max) = maximum.and_then(|m| usize::try_from(m).ok()) else {
+        return answers;
+    };
+    let size: usize = answers
+        .iter()
+        .map(|a| {
+            a.payload
+                .as_ref()
+                .map_or(0, |p| crate::ttlv::to_vec(&p.to_item()).len())
+        })
+        .sum();
+    if size <= max {
+        return answers;
+    }
+    answers
+        .into_iter()
+        .map(|a| {
+            let e = OpError::ResponseTooLarge { size, maximum: max };
+            ResponseBatchItem::failure(
+                a.operation,
+                a.unique_batch_item_id,
+                e.reason(),
+                e.to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Seconds since the Unix epoch, for Time Stamp.
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The name of an enumeration value for logs (`Query`, `InvalidMessage`), or `0x…` when
+/// unknown.
+pub fn enum_name(table: &str, value: u32) -> &'static str {
+    tables::enum_name(tables::EnumKind::Named(table), value, None).unwrap_or("(vendor value)")
+}
+
+/// The operation's name for logs.
+pub fn operation_name(operation: Operation) -> &'static str {
+    enum_name("Operation", operation.0)
+}
+
+#[cfg(test)]
+mod tests;
