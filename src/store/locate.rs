@@ -222,8 +222,11 @@ impl SledStore {
         keep: &dyn Fn(&Record) -> bool,
     ) -> Result<(Vec<Record>, Option<usize>), StoreError> {
         let mut best: Option<(usize, Source)> = None;
-        for s in self.sources(q)? {
-            let n = self.probe(&s)?;
+        let sources = self.sources(q)?;
+        let single = sources.len() == 1;
+        for s in sources {
+            // Probing only chooses between sources: a lone source needs none.
+            let n = if single { 0 } else { self.probe(&s)? };
             if best.as_ref().is_none_or(|(m, _)| n < *m) {
                 best = Some((n, s));
             }
