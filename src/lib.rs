@@ -17,9 +17,9 @@ pub mod keystore;
 pub mod kmip;
 pub mod pki;
 pub mod secret;
-pub mod store;
 pub mod server;
 pub mod service;
+pub mod store;
 
 /// The wire format: re-exported from the dependency-free `hsmkms-ttlv` crate (kept separate so
 /// that its fuzz target builds light).
