@@ -9,8 +9,10 @@ use tracing::info;
 
 use crate::config::{Config, LogFormat, LoggingConfig};
 use crate::hsm::Hsm;
+use crate::keystore::HsmRecordMac;
 use crate::server::{health, RunningServer};
 use crate::service::{Identity, ReadinessProbe, ServerInfo, Service};
+use crate::store::{SledStore, Store, StoreError, StoreOptions, UniqueIdentifier};
 
 /// Errors of `serve` and `health`, printed as they are.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +25,8 @@ pub enum ServeError {
     Health(#[from] health::CheckError),
     #[error("HSM: {0}")]
     Hsm(#[from] crate::hsm::HsmError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
     #[error("[logging] level = {level:?} is not a tracing filter: {problem}")]
@@ -89,6 +93,23 @@ impl ReadinessProbe for HsmProbe {
     }
 }
 
+/// Readiness of the store: open, and a read goes through (an absent identifier answers
+/// NotFound without touching the HSM).
+struct StoreProbe(Arc<SledStore>);
+
+impl ReadinessProbe for StoreProbe {
+    fn name(&self) -> &'static str {
+        "store"
+    }
+
+    fn check(&self) -> Result<(), String> {
+        match self.0.get(&UniqueIdentifier::new("\u{0}readiness")) {
+            Ok(_) | Err(StoreError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
 pub fn serve(config_path: &Path) -> Result<(), ServeError> {
     let config = Config::load(config_path)?;
     init_logging(&config.logging)?;
@@ -96,15 +117,28 @@ pub fn serve(config_path: &Path) -> Result<(), ServeError> {
     // messages that say which.
     let hsm = Arc::new(Hsm::open(&config.hsm)?);
     info!(module = %hsm.module_path().display(), token = %config.hsm.token_label, profile = %hsm.profile().name, "HSM open");
-    let service = Arc::new(service(&config).with_probe(Box::new(HsmProbe(hsm.clone()))));
+    // The store authenticates every record with the HSM's record-MAC key; opening it checks
+    // the schema version and that the MAC key matches the one the store was created with.
+    let store = Arc::new(SledStore::open(
+        &StoreOptions::from_config(&config.store),
+        Arc::new(HsmRecordMac::new(hsm.clone())),
+    )?);
+    info!(path = %config.store.path.display(), "store open");
+    let service = Arc::new(
+        service(&config)
+            .with_probe(Box::new(HsmProbe(hsm.clone())))
+            .with_probe(Box::new(StoreProbe(store.clone()))),
+    );
     runtime()?.block_on(async {
         let server = RunningServer::start(&config, service.clone()).await?;
         let clean = server.run_until_signal().await;
         info!(clean, "listeners closed");
         Ok::<_, ServeError>(())
     })?;
-    // The last references: closing the store and logging out of the HSM happen here.
+    // Flush the store, then drop the last references: the store closes, then the HSM logs out.
     drop(service);
+    store.flush()?;
+    drop(store);
     drop(hsm);
     info!("stopped");
     Ok(())

@@ -19,6 +19,21 @@ fn tag() -> impl Strategy<Value = Tag> {
     ]
 }
 
+/// The shape the text parsers refuse as a test-vector placeholder: `$NAME` or `$NAME±digits`.
+fn looks_like_placeholder(s: &str) -> bool {
+    let Some(rest) = s.trim().strip_prefix('$') else {
+        return false;
+    };
+    let name_end = rest
+        .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+        .unwrap_or(rest.len());
+    let (name, offset) = rest.split_at(name_end);
+    let digits = offset.strip_prefix(['+', '-']);
+    name.starts_with(|c: char| c.is_ascii_uppercase())
+        && (offset.is_empty()
+            || digits.is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())))
+}
+
 fn leaf() -> impl Strategy<Value = Value> {
     prop_oneof![
         any::<i32>().prop_map(Value::Integer),
