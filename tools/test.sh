@@ -55,4 +55,5 @@ hsm_suite_on_kryoptic() {
     nextest --test hsm --test keystore
 }
 stage tests-kryoptic hsm_suite_on_kryoptic
+stage dev-mode      tools/dev-smoke.sh
 stage fuzz-smoke    tools/fuzz-smoke.sh "$FUZZ_SECONDS"
