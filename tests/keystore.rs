@@ -257,7 +257,7 @@ fn tampering_is_caught_by_the_hsm_record_mac() {
     }
     drop(store);
     {
-        let db = sled::open(&path).unwrap();
+        let db = common::soft_store::raw_sled(&path);
         let objects = db.open_tree("objects").unwrap();
         // swap the blobs of a and b, keeping each record's own tag
         let (mut ra, ta) = danger_decode_unverified(&objects.get("a").unwrap().unwrap()).unwrap();

@@ -199,10 +199,21 @@ fn reopens_after_a_kill_during_a_sled_snapshot() {
     }
     let path = db_path(dir.path());
     std::fs::write(path.join("snap.FFFFFFFFFFFFFFFF.generating"), b"trunc").unwrap();
-    assert!(
-        sled::open(&path).is_err(),
-        "sled itself no longer trips on this: drop the workaround?"
-    );
+    // Wait until the closed store's lock is released, so the error below is sled's own.
+    let started = Instant::now();
+    let err = loop {
+        match sled::open(&path) {
+            Ok(_) => panic!("sled itself no longer trips on this: drop the workaround?"),
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && started.elapsed() < Duration::from_secs(5) =>
+            {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(err, sled::Error::Corruption { .. }), "{err:?}");
     std::fs::write(path.join("snap.FFFFFFFFFFFFFFFF.generating"), b"trunc").unwrap();
     let s = open(dir.path());
     s.get(&UniqueIdentifier::new("a")).unwrap();

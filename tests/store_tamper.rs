@@ -18,7 +18,7 @@ fn uid(s: &str) -> UniqueIdentifier {
 
 /// Runs `edit` on the raw sled database of the (closed) store in `dir`.
 fn raw_edit(dir: &std::path::Path, edit: impl FnOnce(&sled::Db)) {
-    let db = sled::open(db_path(dir)).unwrap();
+    let db = common::soft_store::raw_sled(&db_path(dir));
     edit(&db);
     db.flush().unwrap();
 }

@@ -95,6 +95,9 @@ struct Prepared {
     result: Option<Record>,
 }
 
+/// How long `open` waits for a file lock that the same process is releasing.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 impl SledStore {
     /// Opens (or creates) the store at `options.path`. A new store gets the schema version and
     /// a record-MAC key check; an existing one must have a schema version this build knows and
@@ -105,16 +108,26 @@ impl SledStore {
     ) -> Result<Self, StoreError> {
         let path = options.path.clone();
         remove_incomplete_snapshots(&path)?;
-        let db = sled::Config::new()
-            .path(&path)
-            .cache_capacity(options.cache_capacity_bytes)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                    StoreError::Locked { path: path.clone() }
+        // sled releases its file lock from a background thread shortly after the last handle
+        // is dropped: a reopen in the same process right after a close waits for it briefly.
+        // Another process holding the store still gets `Locked` after the wait.
+        let started = std::time::Instant::now();
+        let db = loop {
+            let opened = sled::Config::new()
+                .path(&path)
+                .cache_capacity(options.cache_capacity_bytes)
+                .open();
+            match opened {
+                Ok(db) => break db,
+                Err(sled::Error::Io(io)) if io.to_string().contains("could not acquire lock") => {
+                    if started.elapsed() >= LOCK_WAIT {
+                        return Err(StoreError::Locked { path: path.clone() });
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
                 }
-                e => StoreError::Database(e),
-            })?;
+                Err(e) => return Err(StoreError::Database(e)),
+            }
+        };
         let objects = db.open_tree(OBJECTS)?;
         let names = db.open_tree(NAMES)?;
         let idx = Idx::ALL

@@ -66,6 +66,22 @@ impl HsmWrapped for FakeWrap {
     }
 }
 
+/// A raw sled handle on a closed store, as an attacker's tool would open it. sled releases
+/// its file lock from a background thread shortly after a close: wait for it.
+pub fn raw_sled(path: &Path) -> sled::Db {
+    let started = std::time::Instant::now();
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(e) if started.elapsed() < std::time::Duration::from_secs(5) => {
+                let _ = e;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("opening {} raw: {e}", path.display()),
+        }
+    }
+}
+
 pub fn db_path(dir: &Path) -> PathBuf {
     dir.join("store")
 }
