@@ -249,6 +249,12 @@ impl Http {
             .header("content-type", content_type)
             .body(Full::new(Bytes::from(body)))
             .unwrap();
+        // The connection task finishes the previous exchange asynchronously: wait until it can
+        // take the next request (an error here means the server closed the connection).
+        self.sender
+            .ready()
+            .await
+            .expect("keep-alive connection still usable");
         let res = self.sender.send_request(req).await.unwrap();
         let status = res.status().as_u16();
         let ct = res
