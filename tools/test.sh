@@ -26,8 +26,9 @@ report() {
   echo "    total ${SECONDS}s"
   # The closing line CI reads: the test runner's counts.
   local passed failed
-  passed=$(grep -E '^ +Summary \[' "$NEXTEST_LOG" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-  failed=$(grep -E '^ +Summary \[' "$NEXTEST_LOG" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+  # awk only: a grep that matches nothing would end this trap early under `set -e`.
+  passed=$(awk '/^ +Summary \[/ { for (i = 2; i <= NF; i++) if ($i ~ /^passed,?$/) s += $(i-1) } END { print s+0 }' "$NEXTEST_LOG")
+  failed=$(awk '/^ +Summary \[/ { for (i = 2; i <= NF; i++) if ($i ~ /^failed,?$/) s += $(i-1) } END { print s+0 }' "$NEXTEST_LOG")
   echo "tests: ${passed} passed, ${failed} failed"
   rm -f "$NEXTEST_LOG"
 }
