@@ -10,9 +10,8 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -136,41 +135,14 @@ fn crash_child(config: &Path, cycle: &str) {
 }
 
 fn run_child(token: &TestToken, config: &Path, cycle: usize, delay: Duration) -> Vec<String> {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([
-        "crash_loop_with_the_hsm",
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env(CHILD_CONFIG_ENV, config)
-    .env(CHILD_CYCLE_ENV, cycle.to_string())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null());
-    for (k, v) in token.env() {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut acked = Vec::new();
-        let mut r = BufReader::new(stdout);
-        let mut line = Vec::new();
-        while r.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
-            // A line cut by the kill was not acknowledged in full.
-            if let Some(text) = line.strip_suffix(b"\n") {
-                if let Some(uid) = String::from_utf8_lossy(text).strip_prefix("ACK ") {
-                    acked.push(uid.to_owned());
-                }
-            }
-            line.clear();
-        }
-        acked
-    });
-    std::thread::sleep(delay);
-    let _ = child.kill(); // SIGKILL; fine if the child already ended
-    child.wait().unwrap();
-    reader.join().unwrap()
+    let cycle = cycle.to_string();
+    let token_env = token.env();
+    let mut envs = vec![
+        (CHILD_CONFIG_ENV, config.as_os_str()),
+        (CHILD_CYCLE_ENV, std::ffi::OsStr::new(&cycle)),
+    ];
+    envs.extend(token_env.iter().map(|(k, v)| (*k, v.as_os_str())));
+    common::crash::run_and_kill("crash_loop_with_the_hsm", &envs, delay)
 }
 
 /// The parent re-executes this same test as the child (`HSMKMS_KEYSTORE_CHILD_CONFIG` set),

@@ -11,8 +11,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write as _};
-use std::process::{Command, Stdio};
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -87,39 +86,18 @@ fn crash_child(dir: String) {
 
 /// Runs one child, kills it after `delay`, returns the acknowledged `(uid, version)` lines.
 fn run_child(dir: &std::path::Path, cycle: usize, delay: Duration) -> Vec<(String, u64)> {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["crash_loop", "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_DIR_ENV, dir)
-        .env(CHILD_CYCLE_ENV, cycle.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut acked = Vec::new();
-        let mut r = BufReader::new(stdout);
-        let mut line = Vec::new();
-        while r.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
-            // A line cut by the kill has no newline and was not acknowledged in full.
-            if let Some(text) = line.strip_suffix(b"\n") {
-                let text = String::from_utf8_lossy(text);
-                let mut parts = text.split(' ');
-                if let (Some("ACK"), Some(uid), Some(v)) =
-                    (parts.next(), parts.next(), parts.next())
-                {
-                    acked.push((uid.to_string(), v.parse().unwrap()));
-                }
-            }
-            line.clear();
-        }
-        acked
-    });
-    std::thread::sleep(delay);
-    // SIGKILL (`Child::kill` on Unix); fine if the child already exited by itself.
-    let _ = child.kill();
-    child.wait().unwrap();
-    reader.join().unwrap()
+    let cycle = cycle.to_string();
+    let envs = [
+        (CHILD_DIR_ENV, dir.as_os_str()),
+        (CHILD_CYCLE_ENV, std::ffi::OsStr::new(&cycle)),
+    ];
+    common::crash::run_and_kill("crash_loop", &envs, delay)
+        .into_iter()
+        .filter_map(|l| {
+            let (uid, v) = l.split_once(' ')?;
+            Some((uid.to_owned(), v.parse().ok()?))
+        })
+        .collect()
 }
 
 #[test]

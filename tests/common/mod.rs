@@ -12,6 +12,7 @@
 //! install; nothing is skipped.
 #![allow(dead_code)]
 
+pub mod crash;
 pub mod fault;
 pub mod soft_store;
 pub mod vectors;
