@@ -347,10 +347,15 @@ impl ResponsePayload {
                 ResponsePayload::GetAttributeList(GetAttributeListResponse::from_item(item)?)
             }
             Some(
-                Operation::ADD_ATTRIBUTE | Operation::MODIFY_ATTRIBUTE | Operation::DELETE_ATTRIBUTE,
+                Operation::ADD_ATTRIBUTE
+                | Operation::MODIFY_ATTRIBUTE
+                | Operation::DELETE_ATTRIBUTE,
             ) => ResponsePayload::AttributeEdit(AttributeEditResponse::from_item(item)?),
             Some(
-                Operation::ACTIVATE | Operation::REVOKE | Operation::DESTROY | Operation::SET_ATTRIBUTE,
+                Operation::ACTIVATE
+                | Operation::REVOKE
+                | Operation::DESTROY
+                | Operation::SET_ATTRIBUTE,
             ) => ResponsePayload::Identifier(IdentifierPayload::from_item(
                 item,
                 Tag::RESPONSE_PAYLOAD,

@@ -25,7 +25,11 @@ pub fn handle(
     }
     let mut next = r.clone();
     next.state = State::ACTIVE;
-    set_attr(&mut next, "Activation Date", AttrValue::DateTime(now_secs()));
+    set_attr(
+        &mut next,
+        "Activation Date",
+        AttrValue::DateTime(now_secs()),
+    );
     finish(&mut next);
     objects.save(&r, &next)?;
     Ok(ResponsePayload::Identifier(IdentifierPayload::new(uid)))

@@ -11,15 +11,19 @@
 use crate::kmip::attributes::{Attribute, AttributeName};
 use crate::service::attribute_rules::{client_settable, multi_valued};
 use crate::service::objects::{
-    bool_of, effective_state, name_from, name_value, now_secs, set_attr, state_name,
-    store_name, to_store_value, to_ttlv_value,
+    bool_of, effective_state, name_from, name_value, now_secs, set_attr, state_name, store_name,
+    to_store_value, to_ttlv_value,
 };
 use crate::service::OpError;
 use crate::store::{self, AttrValue, Record, State};
 use crate::ttlv::{Tag, Value};
 
 /// Refuses a change the rules forbid.
-pub fn check_editable(r: &Record, name: &AttributeName, value: Option<&Value>) -> Result<(), OpError> {
+pub fn check_editable(
+    r: &Record,
+    name: &AttributeName,
+    value: Option<&Value>,
+) -> Result<(), OpError> {
     if !client_settable(name) {
         return Err(OpError::ReadOnly(name.to_string()));
     }
@@ -33,23 +37,30 @@ pub fn check_editable(r: &Record, name: &AttributeName, value: Option<&Value>) -
         return Err(wrong(&format!("attribute {name} cannot change")));
     }
     match name {
-        AttributeName::Standard(Tag::ACTIVATION_DATE) if r.state != State::PRE_ACTIVE => {
-            Err(wrong("Activation Date changes only while the object is Pre-Active"))
-        }
+        AttributeName::Standard(Tag::ACTIVATION_DATE) if r.state != State::PRE_ACTIVE => Err(
+            wrong("Activation Date changes only while the object is Pre-Active"),
+        ),
         AttributeName::Standard(Tag::DEACTIVATION_DATE)
             if r.state != State::PRE_ACTIVE && r.state != State::ACTIVE =>
         {
-            Err(wrong("Deactivation Date changes only while the object is Pre-Active or Active"))
+            Err(wrong(
+                "Deactivation Date changes only while the object is Pre-Active or Active",
+            ))
         }
         AttributeName::Standard(Tag::SENSITIVE)
             if bool_of(r, "Sensitive") == Some(true) && value != Some(&Value::Boolean(true)) =>
         {
-            Err(OpError::ReadOnly("Sensitive (once true it stays true)".into()))
+            Err(OpError::ReadOnly(
+                "Sensitive (once true it stays true)".into(),
+            ))
         }
         AttributeName::Standard(Tag::EXTRACTABLE)
-            if bool_of(r, "Extractable") == Some(false) && value != Some(&Value::Boolean(false)) =>
+            if bool_of(r, "Extractable") == Some(false)
+                && value != Some(&Value::Boolean(false)) =>
         {
-            Err(OpError::ReadOnly("Extractable (once false it stays false)".into()))
+            Err(OpError::ReadOnly(
+                "Extractable (once false it stays false)".into(),
+            ))
         }
         _ => Ok(()),
     }
@@ -142,7 +153,10 @@ pub fn modify(
     current: Option<&Attribute>,
 ) -> Result<Attribute, OpError> {
     check_editable(r, &new.name, Some(&new.value))?;
-    let mut values: Vec<Value> = instances(r, &new.name).into_iter().map(|i| i.value).collect();
+    let mut values: Vec<Value> = instances(r, &new.name)
+        .into_iter()
+        .map(|i| i.value)
+        .collect();
     let pos = match (current, new.index) {
         (Some(c), _) => values.iter().position(|v| *v == c.value),
         (None, Some(i)) => usize::try_from(i).ok().filter(|i| *i < values.len()),

@@ -73,7 +73,11 @@ pub fn visible_attributes(r: &Record, version: ProtocolVersion) -> Vec<Attribute
         ),
         Attribute::new(Tag::OBJECT_TYPE, Value::Enumeration(r.object_type.0)),
     ];
-    out.extend(r.names.iter().map(|n| Attribute::new(Tag::NAME, name_value(n))));
+    out.extend(
+        r.names
+            .iter()
+            .map(|n| Attribute::new(Tag::NAME, name_value(n))),
+    );
     for a in &r.attributes {
         let Some(name) = kmip_name(&a.name) else {
             continue;
@@ -96,8 +100,12 @@ pub fn visible_attributes(r: &Record, version: ProtocolVersion) -> Vec<Attribute
         ObjectType::SECRET_DATA => Some(KeyFormatType::OPAQUE),
         _ => None,
     };
-    if let Some(k) = kft {
-        out.push(Attribute::new(Tag::KEY_FORMAT_TYPE, Value::Enumeration(k.0)));
+    // Key Format Type is an attribute from KMIP 2.0 on (before, only a Key Block field).
+    if let Some(k) = kft.filter(|_| version.is_v2()) {
+        out.push(Attribute::new(
+            Tag::KEY_FORMAT_TYPE,
+            Value::Enumeration(k.0),
+        ));
     }
     out.retain(|a| attribute_known(a, version));
     // 1.x attribute indexes: the position among instances of the same name.

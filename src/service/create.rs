@@ -29,7 +29,11 @@ fn key_shape(algorithm: u32, bits: Option<i32>) -> Result<(KeyKind, usize, i32),
                 "an HMAC key length must be a positive multiple of 8 bits, not {b}"
             )));
         }
-        Ok((KeyKind::GenericSecret, (b / 8) as usize, MAC_GENERATE_VERIFY))
+        Ok((
+            KeyKind::GenericSecret,
+            (b / 8) as usize,
+            MAC_GENERATE_VERIFY,
+        ))
     };
     match CryptographicAlgorithm(algorithm) {
         CryptographicAlgorithm::AES => match bits {
@@ -99,14 +103,16 @@ pub fn handle(
                 super::objects::SECRET_DATA_TYPE,
                 AttrValue::Enumeration(2),
             ));
-            (KeyKind::GenericSecret, (bits / 8) as usize, KeyFormatType::OPAQUE)
+            (
+                KeyKind::GenericSecret,
+                (bits / 8) as usize,
+                KeyFormatType::OPAQUE,
+            )
         }
-        other => {
-            return Err(OpError::NotSupported(format!(
-                "Create of a {} is not supported (Symmetric Key, and Secret Data from KMIP 2.0, are)",
-                crate::service::enum_name("ObjectType", other.0)
-            )))
-        }
+        other => return Err(OpError::NotSupported(format!(
+            "Create of a {} is not supported (Symmetric Key, and Secret Data from KMIP 2.0, are)",
+            crate::service::enum_name("ObjectType", other.0)
+        ))),
     };
     let wrapped = objects
         .hsm

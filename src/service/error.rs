@@ -45,7 +45,9 @@ pub enum OpError {
     #[error("no object {0} (or it belongs to another client)")]
     ItemNotFound(String),
     /// No Unique Identifier in the request and no ID placeholder from an earlier batch item.
-    #[error("the request names no Unique Identifier and no earlier batch item set the ID placeholder")]
+    #[error(
+        "the request names no Unique Identifier and no earlier batch item set the ID placeholder"
+    )]
     MissingIdentifier,
     /// The operation is not allowed in the object's state.
     #[error("{what}: object {uid} is {state}")]

@@ -68,8 +68,8 @@ pub fn handle(
     let KeyMaterial::Wrapped(stored) = &r.key else {
         return Err(OpError::Destroyed(uid));
     };
-    let wk = to_hsm(stored, crate::hsm::KeyUsage::default())
-        .map_err(|e| OpError::Hsm(e.to_string()))?;
+    let wk =
+        to_hsm(stored, crate::hsm::KeyUsage::default()).map_err(|e| OpError::Hsm(e.to_string()))?;
     let material = objects.hsm.export_secret(&wk).map_err(hsm_error)?;
     let object = match object_type {
         ObjectType::SYMMETRIC_KEY => ManagedObject::SymmetricKey(KeyBlock::with_material(

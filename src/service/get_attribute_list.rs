@@ -33,8 +33,10 @@ pub fn handle(
             }
         })
         .collect();
-    Ok(ResponsePayload::GetAttributeList(GetAttributeListResponse {
-        unique_identifier: uid,
-        names,
-    }))
+    Ok(ResponsePayload::GetAttributeList(
+        GetAttributeListResponse {
+            unique_identifier: uid,
+            names,
+        },
+    ))
 }

@@ -11,8 +11,7 @@ use crate::kmip::ResponsePayload;
 use crate::service::objects::{name_from, store_error, store_name, to_store_value, Objects};
 use crate::service::{Context, OpError};
 use crate::store::{
-    is_indexed_attribute, AttributeFilter, ObjectType, Owner, Query, State, Store,
-    UniqueIdentifier,
+    is_indexed_attribute, AttributeFilter, ObjectType, Owner, Query, State, Store, UniqueIdentifier,
 };
 use crate::ttlv::{Tag, Value};
 
@@ -24,9 +23,7 @@ pub fn handle(
     let mut q = Query {
         owner: (!ctx.admin).then(|| Owner::new(ctx.identity.as_str())),
         offset: request.offset_items.unwrap_or(0).max(0) as usize,
-        maximum: request
-            .maximum_items
-            .and_then(|m| usize::try_from(m).ok()),
+        maximum: request.maximum_items.and_then(|m| usize::try_from(m).ok()),
         ..Query::default()
     };
     let mut uid_filter = None;
@@ -35,7 +32,9 @@ pub fn handle(
             (AttributeName::Standard(Tag::OBJECT_TYPE), Value::Enumeration(t)) => {
                 q.object_type = Some(ObjectType(*t))
             }
-            (AttributeName::Standard(Tag::STATE), Value::Enumeration(s)) => q.states.push(State(*s)),
+            (AttributeName::Standard(Tag::STATE), Value::Enumeration(s)) => {
+                q.states.push(State(*s))
+            }
             (AttributeName::Standard(Tag::NAME), _) => q.name = Some(name_from(a)?.value),
             (AttributeName::Standard(Tag::UNIQUE_IDENTIFIER), Value::TextString(u)) => {
                 uid_filter = Some(u.clone())

@@ -308,7 +308,9 @@ impl Service {
             (Operation::QUERY, RequestPayload::Query(r)) => {
                 return Ok(query::handle(ctx, self, &r))
             }
-            (Operation::INTEROP, RequestPayload::Interop(r)) => return Ok(interop::handle(ctx, &r)),
+            (Operation::INTEROP, RequestPayload::Interop(r)) => {
+                return Ok(interop::handle(ctx, &r))
+            }
             (Operation::LOG, RequestPayload::Log(r)) => return Ok(log::handle(ctx, &r)),
             (operation, payload) => match &self.objects {
                 Some(o) => (o, operation, payload),

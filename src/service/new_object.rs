@@ -25,7 +25,8 @@ impl Template {
     pub fn new(set: Option<&AttributeSet>) -> Result<Self, OpError> {
         let attributes = set.map(|s| s.attributes().to_vec()).unwrap_or_default();
         for a in &attributes {
-            let creation = matches!(&a.name, AttributeName::Standard(t) if CREATION_ONLY.contains(t));
+            let creation =
+                matches!(&a.name, AttributeName::Standard(t) if CREATION_ONLY.contains(t));
             if !creation && !client_settable(&a.name) {
                 return Err(OpError::ReadOnly(a.name.to_string()));
             }
@@ -108,8 +109,10 @@ pub fn store_new(
             }
             continue;
         }
-        r.attributes
-            .push(store::Attribute::new(store_name(&a.name), to_store_value(&a.value)?));
+        r.attributes.push(store::Attribute::new(
+            store_name(&a.name),
+            to_store_value(&a.value)?,
+        ));
     }
     r.attributes.extend(extra);
     let sensitive = template.boolean(Tag::SENSITIVE)?.unwrap_or(false);
@@ -117,7 +120,11 @@ pub fn store_new(
     set_attr(&mut r, "Sensitive", AttrValue::Boolean(sensitive));
     set_attr(&mut r, "Extractable", AttrValue::Boolean(extractable));
     set_attr(&mut r, "Always Sensitive", AttrValue::Boolean(sensitive));
-    set_attr(&mut r, "Never Extractable", AttrValue::Boolean(!extractable));
+    set_attr(
+        &mut r,
+        "Never Extractable",
+        AttrValue::Boolean(!extractable),
+    );
     if let Some((value, format)) = material.digest {
         let mut d = vec![
             store::Attribute::new(
@@ -161,7 +168,11 @@ pub fn store_new(
         .hsm
         .digest(HashAlg::Sha256, uid.as_bytes())
         .map_err(hsm_error)?;
-    set_attr(&mut r, "Short Unique Identifier", AttrValue::ByteString(short));
+    set_attr(
+        &mut r,
+        "Short Unique Identifier",
+        AttrValue::ByteString(short),
+    );
     r.state = effective_state(&r, now);
     if r.state == State::ACTIVE && r.attribute("Activation Date").next().is_none() {
         set_attr(&mut r, "Activation Date", AttrValue::DateTime(now));

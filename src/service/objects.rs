@@ -190,7 +190,9 @@ impl Objects {
     pub fn new_identifier(&self) -> Result<String, OpError> {
         let mut b = self.hsm.random(16).map_err(hsm_error)?;
         let (Some(b6), Some(b8)) = (b.get(6).copied(), b.get(8).copied()) else {
-            return Err(OpError::Hsm("C_GenerateRandom returned too few bytes".into()));
+            return Err(OpError::Hsm(
+                "C_GenerateRandom returned too few bytes".into(),
+            ));
         };
         b[6] = (b6 & 0x0f) | 0x40;
         b[8] = (b8 & 0x3f) | 0x80;
@@ -253,7 +255,12 @@ pub fn to_store_value(v: &Value) -> Result<AttrValue, OpError> {
         Value::Structure(items) => AttrValue::Structure(
             items
                 .iter()
-                .map(|i| Ok(store::Attribute::new(tag_key(i.tag), to_store_value(&i.value)?)))
+                .map(|i| {
+                    Ok(store::Attribute::new(
+                        tag_key(i.tag),
+                        to_store_value(&i.value)?,
+                    ))
+                })
                 .collect::<Result<_, OpError>>()?,
         ),
         Value::BigInteger(_) | Value::DateTimeExtended(_) => {

@@ -23,8 +23,8 @@ pub fn handle(
     let r = objects.load(ctx, &uid)?;
     let now = now_secs();
     let code = request.revocation_reason.code;
-    let compromise = code == RevocationReasonCode::KEY_COMPROMISE
-        || code == RevocationReasonCode::CA_COMPROMISE;
+    let compromise =
+        code == RevocationReasonCode::KEY_COMPROMISE || code == RevocationReasonCode::CA_COMPROMISE;
     let mut next = r.clone();
     let wrong = |what: &str| OpError::WrongState {
         uid: uid.clone(),

@@ -58,7 +58,11 @@ impl DeleteAttributeRequest {
                 .opt_text(Tag::ATTRIBUTE_NAME, Some(name))
                 .opt_int(Tag::ATTRIBUTE_INDEX, *index),
             DeleteTarget::V2 { current, reference } => b
-                .opt_item(current.as_ref().map(|a| single_to(a, Tag::CURRENT_ATTRIBUTE)))
+                .opt_item(
+                    current
+                        .as_ref()
+                        .map(|a| single_to(a, Tag::CURRENT_ATTRIBUTE)),
+                )
                 .opt_item(reference.as_ref().map(reference_to)),
         }
         .build(Tag::REQUEST_PAYLOAD)

@@ -7,19 +7,19 @@
 
 pub mod activate;
 pub mod add_attribute;
-pub mod delete_attribute;
-pub mod modify_attribute;
-pub mod set_attribute;
 pub mod check;
 pub mod create;
+pub mod delete_attribute;
 pub mod destroy;
 pub mod get;
 pub mod get_attribute_list;
 pub mod get_attributes;
 pub mod locate;
+pub mod modify_attribute;
 pub mod object;
 pub mod register;
 pub mod revoke;
+pub mod set_attribute;
 
 use crate::kmip::attributes::{
     from_v1_template, from_v2_attributes, to_v1_template, to_v2_attributes, Attribute,
@@ -97,7 +97,9 @@ impl AttributeSelector {
 
     pub fn to_item(&self) -> Item {
         match self {
-            AttributeSelector::Text(t) => Item::new(Tag::ATTRIBUTE_NAME, Value::TextString(t.clone())),
+            AttributeSelector::Text(t) => {
+                Item::new(Tag::ATTRIBUTE_NAME, Value::TextString(t.clone()))
+            }
             AttributeSelector::Reference(n) => reference_to(n),
         }
     }
@@ -153,7 +155,9 @@ pub fn uid_only_from(item: &Item, tag: Tag) -> Result<Option<String>, KmipError>
 }
 
 pub fn uid_only_to(uid: Option<&str>, tag: Tag) -> Item {
-    Builder::new().opt_text(Tag::UNIQUE_IDENTIFIER, uid).build(tag)
+    Builder::new()
+        .opt_text(Tag::UNIQUE_IDENTIFIER, uid)
+        .build(tag)
 }
 
 /// A required enumeration of a payload field, typed by `wrap`.

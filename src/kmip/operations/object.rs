@@ -163,9 +163,8 @@ impl ManagedObject {
             Tag::OPAQUE_OBJECT => {
                 let mut f = Fields::open(item, Tag::OPAQUE_OBJECT)?;
                 let opaque_data_type = f.req_enum(Tag::OPAQUE_DATA_TYPE)?;
-                let opaque_data_value = crate::kmip::fields::as_bytes(
-                    f.required(Tag::OPAQUE_DATA_VALUE)?,
-                )?;
+                let opaque_data_value =
+                    crate::kmip::fields::as_bytes(f.required(Tag::OPAQUE_DATA_VALUE)?)?;
                 f.finish()?;
                 ManagedObject::OpaqueObject {
                     opaque_data_type,
