@@ -109,10 +109,12 @@ pub fn handle(
                 KeyFormatType::OPAQUE,
             )
         }
-        other => return Err(OpError::NotSupported(format!(
+        other => {
+            return Err(OpError::NotSupported(format!(
             "Create of a {} is not supported (Symmetric Key, and Secret Data from KMIP 2.0, are)",
             crate::service::enum_name("ObjectType", other.0)
-        ))),
+        )))
+        }
     };
     let wrapped = objects
         .hsm
