@@ -463,6 +463,9 @@ async fn keys_survive_kill_9() {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        let mut child = child;
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("server did not listen on {k}");
     };
     let mut child = spawn();
