@@ -26,8 +26,9 @@ report() {
   echo "    total ${SECONDS}s"
   # The closing line CI reads: the test runner's counts.
   local passed failed
-  passed=$(grep -hoE '[0-9]+ passed' "$NEXTEST_LOG" | awk '{s+=$1} END {print s+0}')
-  failed=$(grep -hoE '[0-9]+ failed' "$NEXTEST_LOG" | awk '{s+=$1} END {print s+0}')
+  # `|| true`: no "N failed" line when everything passed (grep would fail the trap under pipefail).
+  passed=$({ grep -hoE '[0-9]+ passed' "$NEXTEST_LOG" || true; } | awk '{s+=$1} END {print s+0}')
+  failed=$({ grep -hoE '[0-9]+ failed' "$NEXTEST_LOG" || true; } | awk '{s+=$1} END {print s+0}')
   echo "tests: ${passed} passed, ${failed} failed"
   rm -f "$NEXTEST_LOG"
 }
