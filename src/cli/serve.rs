@@ -126,6 +126,7 @@ pub fn serve(config_path: &Path) -> Result<(), ServeError> {
     info!(path = %config.store.path.display(), "store open");
     let service = Arc::new(
         service(&config)
+            .with_objects(hsm.clone(), store.clone())
             .with_probe(Box::new(HsmProbe(hsm.clone())))
             .with_probe(Box::new(StoreProbe(store.clone()))),
     );
