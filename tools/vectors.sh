@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The OASIS conformance vectors of the lifecycle (SKLC-M, SKFF-M, OMOS-M of KMIP 1.4 and 2.1)
+# The OASIS conformance vectors of the lifecycle and Locate (SKLC-M, SKFF-M, OMOS-M, TL-M of KMIP 1.4 and 2.1)
 # against a FRESH server: a private SoftHSM token, a development PKI and an empty store in a
 # temporary directory, `hsmkms init`, `hsmkms serve`; the shared runner replays the vectors and
 # its failures are compared with tools/vectors-allowed.txt — vectors that fail only on a value
 # true of the OASIS reference server and false of this one (each listed with its reason).
 # Fails on any other failure, and on an allowed failure that no longer happens (stale list).
-#   VECTOR_PROFILES="SKLC-M SKFF-M OMOS-M"  VECTOR_VERSIONS="1.4 2.1"
+#   VECTOR_PROFILES="SKLC-M SKFF-M OMOS-M TL-M"  VECTOR_VERSIONS="1.4 2.1"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -13,7 +13,7 @@ BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/hsmkms"
 VECTORS_DIR="${KMIP_VECTORS_DIR:-$ROOT/../shared/kmip-vectors/vectors}"
 RUNNER="$(dirname "$VECTORS_DIR")/run_vectors.py"
 ALLOWED="$ROOT/tools/vectors-allowed.txt"
-PROFILES=${VECTOR_PROFILES:-"SKLC-M SKFF-M OMOS-M"}
+PROFILES=${VECTOR_PROFILES:-"SKLC-M SKFF-M OMOS-M TL-M"}
 VERSIONS=${VECTOR_VERSIONS:-"1.4 2.1"}
 MODULE=${HSMKMS_SOFTHSM_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
 [ -f "$RUNNER" ] || { echo "vectors: $RUNNER not found (set KMIP_VECTORS_DIR)" >&2; exit 1; }
