@@ -237,7 +237,9 @@ impl Service {
     /// a request of several items asking for it is answered Feature Not Supported for every
     /// item and nothing is done (with one item, Undo and Stop are the same and it is
     /// processed). Create, Register, ReKey and a Locate that finds one object set the ID
-    /// placeholder for later items. The client's and server's correlation values are echoed.
+    /// placeholder for later items. Client and Server Correlation Values (1.4+) are for log
+    /// correlation: they go into the request's log span, not into the answer (the OASIS 2.1
+    /// vectors expect response headers without them).
     /// Asynchronous and Attestation indicators are capabilities: answers are synchronous.
     pub fn handle(&self, identity: &Identity, request: RequestMessage) -> ResponseMessage {
         let version = request.header.protocol_version;
@@ -252,10 +254,18 @@ impl Service {
         };
         let continue_on_error = request.header.batch_error_continuation_option
             == Some(BatchErrorContinuationOption::CONTINUE);
-        let correlation = (
-            request.header.client_correlation_value.clone(),
-            request.header.server_correlation_value.clone(),
+        let span = info_span!(
+            "request",
+            client_correlation = field::Empty,
+            server_correlation = field::Empty
         );
+        if let Some(c) = &request.header.client_correlation_value {
+            span.record("client_correlation", short(c));
+        }
+        if let Some(c) = &request.header.server_correlation_value {
+            span.record("server_correlation", short(c));
+        }
+        let _enter = span.enter();
         if request.header.batch_error_continuation_option
             == Some(BatchErrorContinuationOption::UNDO)
             && request.batch_items.len() > 1
@@ -275,7 +285,7 @@ impl Service {
                     )
                 })
                 .collect();
-            return with_correlation(response(version, answers), correlation);
+            return response(version, answers);
         }
         let mut answers = Vec::with_capacity(request.batch_items.len());
         for item in request.batch_items {
@@ -290,7 +300,7 @@ impl Service {
             }
         }
         let answers = limit_size(answers, request.header.maximum_response_size, version);
-        with_correlation(response(version, answers), correlation)
+        response(version, answers)
     }
 
     /// One batch item, in its own span (operation, result).
@@ -470,15 +480,16 @@ fn response(version: ProtocolVersion, batch_items: Vec<ResponseBatchItem>) -> Re
     }
 }
 
-/// The response header echoes the request's Client and Server Correlation Values (KMIP 1.4
-/// §6.20–6.21, 2.1 §9.1).
-fn with_correlation(
-    mut m: ResponseMessage,
-    (client, server): (Option<String>, Option<String>),
-) -> ResponseMessage {
-    m.header.client_correlation_value = client;
-    m.header.server_correlation_value = server;
-    m
+/// Longest correlation value logged, in characters (a client cannot flood the logs with it).
+const MAX_LOGGED_CORRELATION: usize = 64;
+
+/// A correlation value as logged: at most [`MAX_LOGGED_CORRELATION`] characters.
+fn short(value: &str) -> &str {
+    value
+        .char_indices()
+        .nth(MAX_LOGGED_CORRELATION)
+        .and_then(|(i, _)| value.get(..i))
+        .unwrap_or(value)
 }
 
 /// Maximum Response Size: when the encoded answer would exceed what the client accepts, every
