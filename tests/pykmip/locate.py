@@ -1,6 +1,6 @@
 """PyKMIP 0.11.0 ProxyKmipClient's locate (by name, by state, by object group) and rekey against
 hsmkms, the client at its default KMIP 1.2. Usage: locate.py HOST PORT CERT KEY CA. Prints
-`key=value` facts for the Rust test (tests/server_clients.rs); exits non-zero on any failure."""
+`key=value` facts for the Rust test (tests/server_locate.rs); exits non-zero on any failure."""
 
 import logging
 import sys
