@@ -19,8 +19,8 @@ use hsmkms::kmip::operations::rekey::ReKeyRequest;
 use hsmkms::kmip::operations::{AttributeItems, AttributeSelector, AttributeSet};
 use hsmkms::kmip::{RequestPayload, ResponsePayload};
 use hsmkms::ttlv::enums::{
-    BatchErrorContinuationOption, CryptographicAlgorithm, ObjectType, Operation, ResultReason,
-    ResultStatus, State,
+    BatchErrorContinuationOption, CryptographicAlgorithm, LinkType, ObjectType, Operation,
+    ResultReason, ResultStatus, State,
 };
 use hsmkms::ttlv::{Tag, Value};
 use server_support::*;
@@ -230,6 +230,41 @@ async fn rekey_offset_and_placeholder() {
         .iter()
         .any(|a| a.value == Value::TextString("db".into())));
     assert!(attrs.iter().any(|a| a.value == name_value("rk")));
+
+    // A 2.1 client: ReKey with an (empty) Attributes structure; the links read back in 2.x form.
+    let mut c2 = client(&server, &pki, (2, 1)).await;
+    let r = c2
+        .one(
+            Operation::RE_KEY,
+            RequestPayload::ReKey(ReKeyRequest {
+                unique_identifier: Some(new.clone()),
+                offset: None,
+                attributes: Some(AttributeSet::V2(vec![])),
+                protection_storage_masks: None,
+            }),
+        )
+        .await;
+    let third = created(&r);
+    assert!(third != new && third != uid);
+    let r = c2
+        .one(
+            Operation::GET_ATTRIBUTES,
+            RequestPayload::GetAttributes(GetAttributesRequest {
+                unique_identifier: Some(new.clone()),
+                selectors: vec![AttributeSelector::Reference(AttributeName::Standard(
+                    Tag::LINK,
+                ))],
+            }),
+        )
+        .await;
+    let mut got = links(&r);
+    got.sort();
+    let mut want = vec![
+        (LinkType::REPLACEMENT_OBJECT_LINK.0, third.clone()),
+        (LinkType::REPLACED_OBJECT_LINK.0, uid.clone()),
+    ];
+    want.sort();
+    assert_eq!(got, want);
     server.shutdown().await;
 }
 

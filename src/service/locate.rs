@@ -24,7 +24,9 @@ use crate::kmip::attributes::AttributeName;
 use crate::kmip::message::ProtocolVersion;
 use crate::kmip::operations::locate::{LocateRequest, LocateResponse};
 use crate::kmip::ResponsePayload;
-use crate::service::objects::{name_from, store_error, store_name, to_store_value, Objects};
+use crate::service::objects::{
+    effective_state, name_from, now_secs, store_error, store_name, to_store_value, Objects,
+};
 use crate::service::{Context, OpError};
 use crate::store::{
     AttrValue, AttributeFilter, ObjectType, Owner, Query, Record, State, Store, UniqueIdentifier,
@@ -37,16 +39,21 @@ const DESTROYED_STORAGE: i32 = 0x4;
 /// Object Group Member: Group Member Fresh (KMIP 2.1 §11.13).
 const GROUP_MEMBER_FRESH: u32 = 0x1;
 
-/// The parts of a Locate the store's query cannot express: more names, unique identifiers.
+/// The parts of a Locate the store's query cannot express: more names, unique identifiers, and
+/// the states asked for as the dates make them true now (a Pre-Active key whose Activation Date
+/// has passed is Active even before anyone reads it and the record is updated).
 #[derive(Debug, Default)]
 struct Extra {
     names: Vec<String>,
     identifiers: Vec<String>,
+    states: Vec<State>,
+    now: i64,
 }
 
 impl Extra {
     fn keep(&self, r: &Record) -> bool {
-        self.names.iter().all(|n| r.has_name(n))
+        (self.states.is_empty() || self.states.contains(&effective_state(r, self.now)))
+            && self.names.iter().all(|n| r.has_name(n))
             && self
                 .identifiers
                 .iter()
@@ -63,7 +70,10 @@ fn query_of(ctx: &Context<'_>, request: &LocateRequest) -> Result<(Query, Extra)
         count_total: wants_located_items(ctx, request),
         ..Query::default()
     };
-    let mut extra = Extra::default();
+    let mut extra = Extra {
+        now: now_secs(),
+        ..Extra::default()
+    };
     // Other attributes, grouped by name: a date given twice is a range.
     let mut others: BTreeMap<String, Vec<AttrValue>> = BTreeMap::new();
     for a in request.filters() {
@@ -104,6 +114,23 @@ fn query_of(ctx: &Context<'_>, request: &LocateRequest) -> Result<(Query, Extra)
     {
         q.attributes
             .push(AttributeFilter::equals("Fresh", AttrValue::Boolean(true)));
+    }
+    // Stored states lag behind the dates: ask the store for every state that the dates can turn
+    // into a wanted one, and keep only records whose state is now a wanted one.
+    if !q.states.is_empty() {
+        extra.states = q.states.clone();
+        for s in extra.states.clone() {
+            let earlier: &[State] = match s {
+                State::ACTIVE => &[State::PRE_ACTIVE],
+                State::DEACTIVATED => &[State::PRE_ACTIVE, State::ACTIVE],
+                _ => &[],
+            };
+            for e in earlier {
+                if !q.states.contains(e) {
+                    q.states.push(*e);
+                }
+            }
+        }
     }
     let mask = request.storage_status_mask.unwrap_or(ONLINE_STORAGE);
     let online = mask & ONLINE_STORAGE != 0;
@@ -306,5 +333,30 @@ mod tests {
             q.states,
             vec![State::DESTROYED, State::DESTROYED_COMPROMISED]
         );
+    }
+
+    #[test]
+    fn accepts_a_key_whose_activation_date_has_passed_as_active() {
+        let id = Identity::new("alice");
+        let r = request(
+            vec![Attribute::new(
+                Tag::STATE,
+                Value::Enumeration(State::ACTIVE.0),
+            )],
+            None,
+        );
+        let (q, extra) = query_of(&ctx(&id, ProtocolVersion::new(1, 4)), &r).unwrap();
+        assert_eq!(q.states, vec![State::ACTIVE, State::PRE_ACTIVE]);
+        let stored = |date: i64| {
+            Record::new(
+                UniqueIdentifier::new("u"),
+                Owner::new("alice"),
+                ObjectType(2),
+                State::PRE_ACTIVE,
+            )
+            .with_attribute("Activation Date", AttrValue::DateTime(date))
+        };
+        assert!(extra.keep(&stored(extra.now - 10)));
+        assert!(!extra.keep(&stored(extra.now + 3600)));
     }
 }

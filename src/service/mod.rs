@@ -260,10 +260,10 @@ impl Service {
             server_correlation = field::Empty
         );
         if let Some(c) = &request.header.client_correlation_value {
-            span.record("client_correlation", short(c));
+            span.record("client_correlation", field::debug(short(c)));
         }
         if let Some(c) = &request.header.server_correlation_value {
-            span.record("server_correlation", short(c));
+            span.record("server_correlation", field::debug(short(c)));
         }
         let _enter = span.enter();
         if request.header.batch_error_continuation_option
@@ -483,7 +483,8 @@ fn response(version: ProtocolVersion, batch_items: Vec<ResponseBatchItem>) -> Re
 /// Longest correlation value logged, in characters (a client cannot flood the logs with it).
 const MAX_LOGGED_CORRELATION: usize = 64;
 
-/// A correlation value as logged: at most [`MAX_LOGGED_CORRELATION`] characters.
+/// A correlation value as logged: at most [`MAX_LOGGED_CORRELATION`] characters (and logged
+/// quoted and escaped, so it cannot forge a log line).
 fn short(value: &str) -> &str {
     value
         .char_indices()
