@@ -268,8 +268,10 @@ async fn rekey_offset_and_placeholder() {
     server.shutdown().await;
 }
 
-/// Batch header rules: correlation values accepted (logged, not echoed), Undo answered Feature Not Supported without
-/// doing anything, Continue answers every item, Maximum Response Size gives Response Too Large.
+/// Batch header rules: correlation values accepted (logged, not echoed); Undo answered Feature
+/// Not Supported without doing anything; Continue answers every item, in order, synchronously
+/// (Batch Order Option false, Asynchronous and Attestation Capable indicators set); Maximum
+/// Response Size gives Response Too Large.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_undo_continue_correlation_and_size() {
     let backend = Backend::new();
@@ -315,9 +317,16 @@ async fn batch_undo_continue_correlation_and_size() {
     assert!(located(&r).is_empty(), "Undo did nothing");
 
     m.header.batch_error_continuation_option = Some(BatchErrorContinuationOption::CONTINUE);
-    m.header.batch_order_option = Some(true);
+    // Any order allowed (false): answered in order. Asynchronous and attestation capabilities
+    // are the client's: answered synchronously, without attestation.
+    m.header.batch_order_option = Some(false);
+    m.header.asynchronous_indicator = Some(true);
+    m.header.attestation_capable_indicator = Some(true);
     let r = roundtrip(&mut c.tls, &bytes(&m)).await;
     assert_eq!(r.batch_items[0].result_status, ResultStatus::SUCCESS);
+    assert_eq!(r.batch_items[0].unique_batch_item_id, Some(vec![1]));
+    assert_eq!(r.batch_items[1].unique_batch_item_id, Some(vec![2]));
+    assert_eq!(r.batch_items[0].asynchronous_correlation_value, None);
     assert_eq!(
         r.batch_items[1].result_reason,
         Some(ResultReason::ITEM_NOT_FOUND)
