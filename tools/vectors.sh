@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The OASIS conformance vectors of the lifecycle (SKLC-M, SKFF-M, OMOS-M of KMIP 1.4 and 2.1)
-# against a FRESH server: a private SoftHSM token, a development PKI and an empty store in a
+# The OASIS conformance vectors of the lifecycle and Locate (SKLC-M, SKFF-M, OMOS-M, TL-M of KMIP 1.4 and 2.1)
+# against a FRESH server per protocol version: a private SoftHSM token, a development PKI and an empty store in a
 # temporary directory, `hsmkms init`, `hsmkms serve`; the shared runner replays the vectors and
 # its failures are compared with tools/vectors-allowed.txt — vectors that fail only on a value
 # true of the OASIS reference server and false of this one (each listed with its reason).
 # Fails on any other failure, and on an allowed failure that no longer happens (stale list).
-#   VECTOR_PROFILES="SKLC-M SKFF-M OMOS-M"  VECTOR_VERSIONS="1.4 2.1"
+#   VECTOR_PROFILES="SKLC-M SKFF-M OMOS-M TL-M"  VECTOR_VERSIONS="1.4 2.1"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -13,19 +13,25 @@ BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/hsmkms"
 VECTORS_DIR="${KMIP_VECTORS_DIR:-$ROOT/../shared/kmip-vectors/vectors}"
 RUNNER="$(dirname "$VECTORS_DIR")/run_vectors.py"
 ALLOWED="$ROOT/tools/vectors-allowed.txt"
-PROFILES=${VECTOR_PROFILES:-"SKLC-M SKFF-M OMOS-M"}
+PROFILES=${VECTOR_PROFILES:-"SKLC-M SKFF-M OMOS-M TL-M"}
 VERSIONS=${VECTOR_VERSIONS:-"1.4 2.1"}
 MODULE=${HSMKMS_SOFTHSM_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
 [ -f "$RUNNER" ] || { echo "vectors: $RUNNER not found (set KMIP_VECTORS_DIR)" >&2; exit 1; }
 [ -f "$MODULE" ] || { echo "vectors: SoftHSM module $MODULE missing (apt-get install softhsm2)" >&2; exit 1; }
 cargo build --locked --bin hsmkms >&2
 
-TMP=$(mktemp -d)
+TOP=$(mktemp -d)
 PID=""
-cleanup() { [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$TMP"; }
+cleanup() { [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$TOP"; }
 trap cleanup EXIT
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# A fresh server in $TMP: token, PKI, empty store (the Locate vectors assume an otherwise empty
+# server, so each protocol version gets its own).
+start_server() {
+TMP="$1"
+mkdir -p "$TMP"
 KMIP_PORT=$(port); HTTPS_PORT=$(port); HEALTH_PORT=$(port)
 mkdir -p "$TMP/tokens"
 export SOFTHSM2_CONF="$TMP/softhsm2.conf"
@@ -60,15 +66,23 @@ for _ in $(seq 1 120); do
   kill -0 "$PID" 2>/dev/null || { cat "$TMP/server.log" >&2; echo "vectors: server exited" >&2; exit 1; }
   sleep 0.5
 done
+}
 
-OUT="$TMP/runner.out"
+stop_server() {
+  kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
+  PID=""
+}
+
+OUT="$TOP/runner.out"
 : > "$OUT"
 for v in $VERSIONS; do
+  start_server "$TOP/$v"
   args=()
   for p in $PROFILES; do args+=(--profile "$p"); done
   python3 "$RUNNER" --host 127.0.0.1 --port "$KMIP_PORT" --ca "$TMP/pki/ca.crt" \
     --cert "$TMP/pki/client-vectors.crt" --key "$TMP/pki/client-vectors.key" \
     --version "$v" "${args[@]}" ${RUNNER_ARGS:-} "$VECTORS_DIR" | tee -a "$OUT" || true
+  stop_server
 done
 
 # Compare: every FAIL must be allowed, every allowed one (of the versions run) must still fail.

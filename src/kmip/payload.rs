@@ -17,6 +17,7 @@ use crate::kmip::operations::get_attributes::{GetAttributesRequest, GetAttribute
 use crate::kmip::operations::locate::{LocateRequest, LocateResponse};
 use crate::kmip::operations::modify_attribute::ModifyAttributeRequest;
 use crate::kmip::operations::register::{RegisterRequest, RegisterResponse};
+use crate::kmip::operations::rekey::{ReKeyRequest, ReKeyResponse};
 use crate::kmip::operations::revoke::RevokeRequest;
 use crate::kmip::operations::set_attribute::SetAttributeRequest;
 use crate::kmip::operations::AttributeEditResponse;
@@ -183,6 +184,7 @@ pub enum RequestPayload {
     Destroy(IdentifierPayload),
     Check(CheckPayload),
     Locate(LocateRequest),
+    ReKey(ReKeyRequest),
     /// An operation whose payload is not typed yet: the tree as received.
     Other(Item),
 }
@@ -253,6 +255,7 @@ impl RequestPayload {
                 RequestPayload::Check(CheckPayload::from_item(item, Tag::REQUEST_PAYLOAD)?)
             }
             Operation::LOCATE => RequestPayload::Locate(LocateRequest::from_item(item)?),
+            Operation::RE_KEY => RequestPayload::ReKey(ReKeyRequest::from_item(item)?),
             _ => {
                 Fields::open(item, Tag::REQUEST_PAYLOAD)?;
                 RequestPayload::Other(item.clone())
@@ -293,6 +296,7 @@ impl RequestPayload {
             RequestPayload::Revoke(r) => r.to_item(),
             RequestPayload::Check(r) => r.to_item(Tag::REQUEST_PAYLOAD),
             RequestPayload::Locate(r) => r.to_item(),
+            RequestPayload::ReKey(r) => r.to_item(),
             RequestPayload::Other(item) => item.clone(),
         }
     }
@@ -319,6 +323,7 @@ pub enum ResponsePayload {
     Identifier(IdentifierPayload),
     Check(CheckPayload),
     Locate(LocateResponse),
+    ReKey(ReKeyResponse),
     /// An operation whose payload is not typed yet: the tree as built or received.
     Other(Item),
 }
@@ -364,6 +369,7 @@ impl ResponsePayload {
                 ResponsePayload::Check(CheckPayload::from_item(item, Tag::RESPONSE_PAYLOAD)?)
             }
             Some(Operation::LOCATE) => ResponsePayload::Locate(LocateResponse::from_item(item)?),
+            Some(Operation::RE_KEY) => ResponsePayload::ReKey(ReKeyResponse::from_item(item)?),
             _ => {
                 Fields::open(item, Tag::RESPONSE_PAYLOAD)?;
                 ResponsePayload::Other(item.clone())
@@ -386,6 +392,7 @@ impl ResponsePayload {
             ResponsePayload::Identifier(r) => r.to_item(Tag::RESPONSE_PAYLOAD),
             ResponsePayload::Check(r) => r.to_item(Tag::RESPONSE_PAYLOAD),
             ResponsePayload::Locate(r) => r.to_item(),
+            ResponsePayload::ReKey(r) => r.to_item(),
             ResponsePayload::Other(item) => item.clone(),
         }
     }

@@ -21,7 +21,10 @@ const ENCRYPT_DECRYPT: i32 = 0x4 | 0x8;
 const MAC_GENERATE_VERIFY: i32 = 0x80 | 0x100;
 
 /// The HSM key kind, value length in bytes and default usage for an algorithm and length.
-fn key_shape(algorithm: u32, bits: Option<i32>) -> Result<(KeyKind, usize, i32), OpError> {
+pub(crate) fn key_shape(
+    algorithm: u32,
+    bits: Option<i32>,
+) -> Result<(KeyKind, usize, i32), OpError> {
     let hmac = |default_bits: i32| -> Result<(KeyKind, usize, i32), OpError> {
         let b = bits.unwrap_or(default_bits);
         if b <= 0 || b % 8 != 0 || b > 4096 * 8 {

@@ -1,6 +1,12 @@
 //! Get Attribute List (KMIP 1.4 §4.13, 2.1 §6.1.24): the names of the attributes the object
 //! has, each once, as texts (1.x) or Attribute References (2.x). Result Reasons: Item Not Found.
+//!
+//! Order carries no meaning in KMIP; custom and vendor attributes are listed first, as the
+//! OASIS TL-M vectors list them (the shared vector runner's unordered comparison stops with an
+//! internal error when a vendor Attribute Reference structure meets a standard one's
+//! enumeration before its own match, so the order matters to it).
 
+use crate::kmip::attributes::AttributeName;
 use crate::kmip::operations::get_attribute_list::{
     GetAttributeListRequest, GetAttributeListResponse,
 };
@@ -23,6 +29,8 @@ pub fn handle(
             names.push(a.name);
         }
     }
+    // Stable: custom attributes first, each group in the record's order.
+    names.sort_by_key(|n| !matches!(n, AttributeName::Custom { .. }));
     let names = names
         .into_iter()
         .map(|n| {

@@ -92,6 +92,21 @@ pub fn store_new(
     material: Material,
     extra: Vec<store::Attribute>,
 ) -> Result<Record, OpError> {
+    let r = build_new(ctx, objects, object_type, template, material, extra)?;
+    objects.store.create(r).map_err(store_error)
+}
+
+/// The new object's record, not stored yet: a new identifier from the HSM, the client's
+/// attributes, then `extra` (attributes the client did not give), then what the server keeps
+/// for every object; its state follows from its dates.
+pub fn build_new(
+    ctx: &Context<'_>,
+    objects: &Objects,
+    object_type: ObjectType,
+    template: &Template,
+    material: Material,
+    extra: Vec<store::Attribute>,
+) -> Result<Record, OpError> {
     let uid = objects.new_identifier()?;
     let now = now_secs();
     let mut r = Record::new(
@@ -177,7 +192,7 @@ pub fn store_new(
     if r.state == State::ACTIVE && r.attribute("Activation Date").next().is_none() {
         set_attr(&mut r, "Activation Date", AttrValue::DateTime(now));
     }
-    objects.store.create(r).map_err(store_error)
+    Ok(r)
 }
 
 /// A Name item for logs and tests.

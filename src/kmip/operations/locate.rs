@@ -1,8 +1,9 @@
-//! Locate (KMIP 1.4 §4.9, 2.1 §6.1.33). This issue answers the filters the lifecycle needs
-//! (object type, name, state, unique identifier, indexed attributes); the full Locate is the
-//! next issue's.
+//! Locate (KMIP 1.4 §4.9, 2.1 §6.1.33). The filters come as bare 1.x `Attribute` items, a 2.x
+//! `Attributes` structure, or — as KMIP 1.0/1.1 clients such as FortiOS send them — wrapped in
+//! a `TemplateAttribute`; every form is kept as sent.
 
 use super::AttributeItems;
+use crate::kmip::attributes::{from_v1_template, to_v1_template, Attribute};
 use crate::kmip::fields::{Builder, Fields, KmipError};
 use crate::ttlv::{Item, Tag};
 
@@ -13,9 +14,19 @@ pub struct LocateRequest {
     pub storage_status_mask: Option<i32>,
     pub object_group_member: Option<u32>,
     pub attributes: AttributeItems,
+    /// Filters wrapped in a `TemplateAttribute` (KMIP 1.0/1.1 clients).
+    pub template_attribute: Option<Vec<Attribute>>,
 }
 
 impl LocateRequest {
+    /// Every filter, whichever form it came in.
+    pub fn filters(&self) -> impl Iterator<Item = &Attribute> {
+        self.attributes
+            .attributes()
+            .iter()
+            .chain(self.template_attribute.iter().flatten())
+    }
+
     pub fn from_item(item: &Item) -> Result<Self, KmipError> {
         let mut f = Fields::open(item, Tag::REQUEST_PAYLOAD)?;
         let r = LocateRequest {
@@ -24,6 +35,10 @@ impl LocateRequest {
             storage_status_mask: f.opt_int(Tag::STORAGE_STATUS_MASK)?,
             object_group_member: f.opt_enum(Tag::OBJECT_GROUP_MEMBER)?,
             attributes: AttributeItems::read(&mut f)?,
+            template_attribute: f
+                .optional(Tag::TEMPLATE_ATTRIBUTE)
+                .map(from_v1_template)
+                .transpose()?,
         };
         f.finish()?;
         Ok(r)
@@ -36,6 +51,11 @@ impl LocateRequest {
             .opt_int(Tag::STORAGE_STATUS_MASK, self.storage_status_mask)
             .opt_enum(Tag::OBJECT_GROUP_MEMBER, self.object_group_member)
             .items(self.attributes.to_items())
+            .opt_item(
+                self.template_attribute
+                    .as_ref()
+                    .map(|a| to_v1_template(Tag::TEMPLATE_ATTRIBUTE, a)),
+            )
             .build(Tag::REQUEST_PAYLOAD)
     }
 }

@@ -18,6 +18,7 @@ pub mod locate;
 pub mod modify_attribute;
 pub mod object;
 pub mod register;
+pub mod rekey;
 pub mod revoke;
 pub mod set_attribute;
 
