@@ -140,6 +140,7 @@ fn cipher_mechanism<'a>(cipher: &Cipher, p: &'a mut Params) -> Result<Mechanism<
             VendorDefinedMechanism::new(MechanismType::AES_CTR, Some(&*c)),
         ),
         (Cipher::AesCbcPad { iv }, _) => Mechanism::AesCbcPad(*iv),
+        (Cipher::AesCbc { iv }, _) => Mechanism::AesCbc(*iv),
         (Cipher::AesEcb, _) => Mechanism::AesEcb,
         (Cipher::Des3CbcPad { iv }, _) => Mechanism::Des3CbcPad(*iv),
         _ => return Err(HsmError::InvalidArgument("cipher parameters")),

@@ -28,6 +28,8 @@ pub const OPAQUE_DATA_TYPE: &str = "_Opaque Data Type";
 pub struct Objects {
     pub hsm: Arc<Hsm>,
     pub store: Arc<SledStore>,
+    /// The `[crypto]` policy.
+    pub crypto: crate::config::CryptoConfig,
 }
 
 impl std::fmt::Debug for Objects {
