@@ -21,12 +21,12 @@ pub struct Template {
 }
 
 impl Template {
-    /// Checks that every attribute is one a client may give.
+    /// Checks that every attribute is one a client may give (Usage Limits at creation only: the
+    /// server counts them down afterwards).
     pub fn new(set: Option<&AttributeSet>) -> Result<Self, OpError> {
         let attributes = set.map(|s| s.attributes().to_vec()).unwrap_or_default();
         for a in &attributes {
-            let creation =
-                matches!(&a.name, AttributeName::Standard(t) if CREATION_ONLY.contains(t));
+            let creation = matches!(&a.name, AttributeName::Standard(t) if CREATION_ONLY.contains(t) || *t == Tag::USAGE_LIMITS);
             if !creation && !client_settable(&a.name) {
                 return Err(OpError::ReadOnly(a.name.to_string()));
             }
