@@ -768,3 +768,53 @@ async fn pykmip_encrypts_decrypts_and_macs() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_usage_mask_applies_to_the_next_operation() {
+    let mut f = fixture(CryptoConfig::default()).await;
+    let v14 = v(1, 4);
+    let key = h("2b7e151628aed2a6abf7158809cf4f3c");
+    let cbc = params(BlockCipherMode::CBC, Some(PaddingMethod::PKCS5));
+    // Encrypt only: the cached copy is made without CKA_DECRYPT.
+    let uid = f
+        .register(v14, CryptographicAlgorithm::AES, &key, 0x4, vec![])
+        .await;
+    f.activate(v14, &uid).await;
+    let (ct, iv) = match f
+        .ok(
+            v14,
+            Operation::ENCRYPT,
+            encrypt(&uid, cbc.clone(), b"later", None),
+        )
+        .await
+    {
+        ResponsePayload::Encrypt(e) => (e.data.unwrap(), e.iv_counter_nonce),
+        other => panic!("{other:?}"),
+    };
+    f.refused(
+        v14,
+        Operation::DECRYPT,
+        decrypt(&uid, cbc.clone(), &ct, iv.clone()),
+        ResultReason::PERMISSION_DENIED,
+        "lacks Decrypt",
+    )
+    .await;
+    // Add Decrypt to the mask (2.x Set Attribute): the next Decrypt works.
+    let set = RequestPayload::SetAttribute(
+        hsmkms::kmip::operations::set_attribute::SetAttributeRequest {
+            unique_identifier: Some(uid.clone()),
+            new_attribute: Attribute::new(
+                Tag::CRYPTOGRAPHIC_USAGE_MASK,
+                Value::Integer(ENCRYPT_DECRYPT),
+            ),
+        },
+    );
+    f.ok(v(2, 1), Operation::SET_ATTRIBUTE, set).await;
+    assert_eq!(
+        data_of(
+            f.ok(v14, Operation::DECRYPT, decrypt(&uid, cbc, &ct, iv))
+                .await
+        ),
+        b"later"
+    );
+}

@@ -168,8 +168,13 @@ impl Objects {
         }
     }
 
-    /// Writes `next` over `current` (compare-and-set on its version).
+    /// Writes `next` over `current` (compare-and-set on its version). A changed Cryptographic
+    /// Usage Mask drops the key's cached HSM copy, whose usage flags follow the mask.
     pub fn save(&self, current: &Record, next: &Record) -> Result<Record, OpError> {
+        let mask = |r: &Record| int_of(r, "Cryptographic Usage Mask");
+        if mask(current) != mask(next) {
+            self.hsm.invalidate(&current.unique_identifier.0);
+        }
         let mut apply = |r: &mut Record| {
             r.state = next.state;
             r.names = next.names.clone();
