@@ -336,11 +336,65 @@ async fn aes_known_answers_and_gcm_round_trips_in_each_version() {
             f.ok(
                 v14,
                 Operation::DECRYPT,
-                decrypt(&cbc_key, cbc, &ct, Some(drawn))
+                decrypt(&cbc_key, cbc.clone(), &ct, Some(drawn))
             )
             .await
         ),
         pt
+    );
+
+    // AES-CTR, NIST SP 800-38A F.5.1 first block.
+    let ctr = params(BlockCipherMode::CTR, None);
+    let ct = match f
+        .ok(
+            v14,
+            Operation::ENCRYPT,
+            encrypt(
+                &cbc_key,
+                ctr.clone(),
+                &pt,
+                Some(h("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff")),
+            ),
+        )
+        .await
+    {
+        ResponsePayload::Encrypt(e) => e.data.unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(ct, h("874d6191b620e3261bef6864990db6ce"));
+    // Triple DES CBC PKCS#5: a round trip with a server-drawn 8-byte IV.
+    let des3 = f
+        .register(
+            v14,
+            CryptographicAlgorithm::DES3,
+            &h("0123456789abcdeffedcba987654321089abcdef01234567"),
+            ENCRYPT_DECRYPT,
+            vec![],
+        )
+        .await;
+    f.activate(v14, &des3).await;
+    let (ct, iv) = match f
+        .ok(
+            v14,
+            Operation::ENCRYPT,
+            encrypt(&des3, cbc.clone(), b"triple", None),
+        )
+        .await
+    {
+        ResponsePayload::Encrypt(e) => (e.data.unwrap(), e.iv_counter_nonce.unwrap()),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!((ct.len(), iv.len()), (8, 8));
+    assert_eq!(
+        data_of(
+            f.ok(
+                v14,
+                Operation::DECRYPT,
+                decrypt(&des3, cbc.clone(), &ct, Some(iv))
+            )
+            .await
+        ),
+        b"triple"
     );
 
     // AES-GCM: 1.4 returns the tag apart; 1.2 appends it. A changed tag is a Cryptographic
