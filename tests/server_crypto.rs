@@ -45,6 +45,7 @@ const ENCRYPT_DECRYPT: i32 = 0x4 | 0x8;
 const MAC_BOTH: i32 = 0x80 | 0x100;
 
 struct Fixture {
+    kind: common::Token,
     _token: TestToken,
     _pki: TestPki,
     _server: hsmkms::server::RunningServer,
@@ -70,6 +71,7 @@ async fn fixture(crypto: CryptoConfig) -> Fixture {
         .await
         .unwrap();
     Fixture {
+        kind: token.kind,
         _token: token,
         _pki: pki,
         _server: server,
@@ -362,40 +364,43 @@ async fn aes_known_answers_and_gcm_round_trips_in_each_version() {
         other => panic!("{other:?}"),
     };
     assert_eq!(ct, h("874d6191b620e3261bef6864990db6ce"));
-    // Triple DES CBC PKCS#5: a round trip with a server-drawn 8-byte IV.
-    let des3 = f
-        .register(
-            v14,
-            CryptographicAlgorithm::DES3,
-            &h("0123456789abcdeffedcba987654321089abcdef01234567"),
-            ENCRYPT_DECRYPT,
-            vec![],
-        )
-        .await;
-    f.activate(v14, &des3).await;
-    let (ct, iv) = match f
-        .ok(
-            v14,
-            Operation::ENCRYPT,
-            encrypt(&des3, cbc.clone(), b"triple", None),
-        )
-        .await
-    {
-        ResponsePayload::Encrypt(e) => (e.data.unwrap(), e.iv_counter_nonce.unwrap()),
-        other => panic!("{other:?}"),
-    };
-    assert_eq!((ct.len(), iv.len()), (8, 8));
-    assert_eq!(
-        data_of(
-            f.ok(
+    // Triple DES CBC PKCS#5: a round trip with a server-drawn 8-byte IV. SoftHSM only:
+    // Kryoptic's `minimal` build (tools/build-kryoptic.sh) has no DES at all.
+    if f.kind == common::Token::SoftHsm {
+        let des3 = f
+            .register(
                 v14,
-                Operation::DECRYPT,
-                decrypt(&des3, cbc.clone(), &ct, Some(iv))
+                CryptographicAlgorithm::DES3,
+                &h("0123456789abcdeffedcba987654321089abcdef01234567"),
+                ENCRYPT_DECRYPT,
+                vec![],
+            )
+            .await;
+        f.activate(v14, &des3).await;
+        let (ct, iv) = match f
+            .ok(
+                v14,
+                Operation::ENCRYPT,
+                encrypt(&des3, cbc.clone(), b"triple", None),
             )
             .await
-        ),
-        b"triple"
-    );
+        {
+            ResponsePayload::Encrypt(e) => (e.data.unwrap(), e.iv_counter_nonce.unwrap()),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!((ct.len(), iv.len()), (8, 8));
+        assert_eq!(
+            data_of(
+                f.ok(
+                    v14,
+                    Operation::DECRYPT,
+                    decrypt(&des3, cbc.clone(), &ct, Some(iv))
+                )
+                .await
+            ),
+            b"triple"
+        );
+    }
 
     // AES-GCM: 1.4 returns the tag apart; 1.2 appends it. A changed tag is a Cryptographic
     // Failure.
