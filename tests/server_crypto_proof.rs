@@ -1,6 +1,7 @@
 //! Proof that the cryptography runs in the module and that a key's secrets stay there:
 //!
-//! - the server runs on SoftHSM through OpenSC's `pkcs11-spy` (Debian `opensc-pkcs11`), and each
+//! - the server runs on SoftHSM (always, whatever `HSMKMS_TEST_PKCS11` says) through OpenSC's
+//!   `pkcs11-spy` (Debian `opensc-pkcs11`), and each
 //!   KMIP Encrypt, Decrypt, MAC, MAC Verify, RNG Retrieve and Hash is matched to its `C_*` call
 //!   (with the mechanism asked) in the spy's log;
 //! - at TRACE level, a canary key registered non-extractable and a canary plaintext encrypted with
@@ -116,6 +117,7 @@ impl Client {
 
 struct Stack {
     token: TestToken,
+    hsm: Arc<hsmkms::hsm::Hsm>,
     _pki: TestPki,
     _server: hsmkms::server::RunningServer,
     client: Client,
@@ -131,8 +133,8 @@ async fn stack(token: TestToken) -> Stack {
         )
         .unwrap(),
     );
-    let service =
-        Service::new(ServerInfo::default(), vec![Identity::new("admin")]).with_objects(hsm, store);
+    let service = Service::new(ServerInfo::default(), vec![Identity::new("admin")])
+        .with_objects(hsm.clone(), store);
     let pki = TestPki::new();
     let server = start_with(&pki.config(), service).await;
     let s = connect(server.kmip_addr, pki.client_config(Some(&pki.alice)))
@@ -140,6 +142,7 @@ async fn stack(token: TestToken) -> Stack {
         .unwrap();
     Stack {
         token,
+        hsm,
         _pki: pki,
         _server: server,
         client: Client {
@@ -163,12 +166,16 @@ async fn each_kmip_crypto_operation_is_a_pkcs11_call_in_the_spy_log() {
         std::path::Path::new(SPY).is_file(),
         "{SPY} missing: install opensc-pkcs11 (tools/prereqs.sh)"
     );
+    // SoftHSM always: with Kryoptic behind the spy, its log stops after the first C_UnwrapKey
+    // of a request (cause not investigated yet), so there is nothing reliable to read.
+    std::env::set_var("HSMKMS_TEST_PKCS11", "softhsm");
     let mut token = TestToken::new();
     let log = token.dir.path().join("spy.log");
     std::env::set_var("PKCS11SPY", &token.module);
     std::env::set_var("PKCS11SPY_OUTPUT", &log);
     token.module = PathBuf::from(SPY);
     let mut st = stack(token).await;
+    let hsm = st.hsm.clone();
     let c = &mut st.client;
     let v14 = v(1, 4);
     let aes = c
@@ -183,9 +190,15 @@ async fn each_kmip_crypto_operation_is_a_pkcs11_call_in_the_spy_log() {
         )
         .await;
     let spied = || std::fs::read_to_string(&log).unwrap_or_default();
-    // The part of the spy log one KMIP call produced.
+    // The part of the spy log one KMIP call produced. The spy writes through a buffered FILE:
+    // a digest of 64 KiB (whose input it dumps in hex) pushes everything before it to the file.
+    let flush = move || {
+        hsm.digest(hsmkms::hsm::HashAlg::Sha256, &[0u8; 64 * 1024])
+            .unwrap();
+    };
     let mut seen = spied().len();
     let after = |seen: &mut usize| {
+        flush();
         let all = spied();
         let part = all.get(*seen..).unwrap_or_default().to_owned();
         *seen = all.len();

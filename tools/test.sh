@@ -53,7 +53,7 @@ stage tests         nextest
 # The HSM suite once more against the second token (every primitive, KEK versions, recovery).
 hsm_suite_on_kryoptic() {
   HSMKMS_TEST_PKCS11=kryoptic HSMKMS_KRYOPTIC_MODULE="$ROOT/.cache-kryoptic/libkryoptic_pkcs11.so" \
-    nextest --test hsm --test keystore
+    nextest --test hsm --test keystore --test server_crypto --test server_crypto_proof
 }
 stage tests-kryoptic hsm_suite_on_kryoptic
 stage dev-mode      tools/dev-smoke.sh
