@@ -877,3 +877,174 @@ async fn a_changed_usage_mask_applies_to_the_next_operation() {
         b"later"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_part_encrypt_and_decrypt_hold_one_hsm_operation() {
+    use hsmkms::kmip::operations::cryptographic_parameters::Streaming;
+    let mut f = fixture(CryptoConfig::default()).await;
+    let key = h("2b7e151628aed2a6abf7158809cf4f3c");
+    let gcm = CryptographicParameters {
+        tag_length: Some(16),
+        ..params(BlockCipherMode::GCM, None)
+    };
+    let msg: Vec<u8> = (0u8..100).collect();
+    let (a, b) = msg.split_at(48);
+    for version in [v(1, 4), v(1, 3), v(2, 1)] {
+        let uid = f
+            .register(
+                version,
+                CryptographicAlgorithm::AES,
+                &key,
+                ENCRYPT_DECRYPT,
+                vec![],
+            )
+            .await;
+        f.activate(version, &uid).await;
+        let nonce = h("cafebabefacedbaddecaf888");
+        let enc = |data: &[u8], streaming: Streaming| {
+            RequestPayload::Encrypt(EncryptRequest {
+                unique_identifier: Some(uid.clone()),
+                cryptographic_parameters: Some(gcm.clone()),
+                data: Some(data.to_vec()),
+                iv_counter_nonce: Some(nonce.clone()),
+                streaming,
+                authenticated_encryption_additional_data: Some(b"aad".to_vec()),
+            })
+        };
+        // The same message in one request and in two parts: the same bytes.
+        let whole = match f
+            .ok(version, Operation::ENCRYPT, enc(&msg, Streaming::default()))
+            .await
+        {
+            ResponsePayload::Encrypt(e) => e,
+            other => panic!("{other:?}"),
+        };
+        let first = match f
+            .ok(
+                version,
+                Operation::ENCRYPT,
+                enc(
+                    a,
+                    Streaming {
+                        init_indicator: Some(true),
+                        ..Default::default()
+                    },
+                ),
+            )
+            .await
+        {
+            ResponsePayload::Encrypt(e) => e,
+            other => panic!("{other:?}"),
+        };
+        let cv = first
+            .correlation_value
+            .clone()
+            .expect("a Correlation Value");
+        // Another part with an unknown Correlation Value is refused.
+        f.refused(
+            version,
+            Operation::ENCRYPT,
+            enc(
+                b,
+                Streaming {
+                    correlation_value: Some(b"nope".to_vec()),
+                    final_indicator: Some(true),
+                    ..Default::default()
+                },
+            ),
+            ResultReason::INVALID_FIELD,
+            "Correlation Value",
+        )
+        .await;
+        let last = match f
+            .ok(
+                version,
+                Operation::ENCRYPT,
+                enc(
+                    b,
+                    Streaming {
+                        correlation_value: Some(cv.clone()),
+                        final_indicator: Some(true),
+                        ..Default::default()
+                    },
+                ),
+            )
+            .await
+        {
+            ResponsePayload::Encrypt(e) => e,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(last.correlation_value, None);
+        let streamed = [first.data.unwrap(), last.data.unwrap()].concat();
+        assert_eq!(streamed, whole.data.clone().unwrap());
+        assert_eq!(
+            last.authenticated_encryption_tag,
+            whole.authenticated_encryption_tag
+        );
+        // The stream is closed: its Correlation Value is unknown now.
+        f.refused(
+            version,
+            Operation::ENCRYPT,
+            enc(
+                b,
+                Streaming {
+                    correlation_value: Some(cv),
+                    final_indicator: Some(true),
+                    ..Default::default()
+                },
+            ),
+            ResultReason::INVALID_FIELD,
+            "Correlation Value",
+        )
+        .await;
+        // Decrypt in two parts (from 1.4 the tag comes with the last one).
+        let ct = whole.data.unwrap();
+        let (c1, c2) = ct.split_at(40);
+        let dec = |data: &[u8], tag: Option<Vec<u8>>, streaming: Streaming| {
+            RequestPayload::Decrypt(DecryptRequest {
+                unique_identifier: Some(uid.clone()),
+                cryptographic_parameters: Some(gcm.clone()),
+                data: Some(data.to_vec()),
+                iv_counter_nonce: Some(nonce.clone()),
+                streaming,
+                authenticated_encryption_additional_data: Some(b"aad".to_vec()),
+                authenticated_encryption_tag: tag,
+            })
+        };
+        let (p1, cv) = match f
+            .ok(
+                version,
+                Operation::DECRYPT,
+                dec(
+                    c1,
+                    None,
+                    Streaming {
+                        init_indicator: Some(true),
+                        ..Default::default()
+                    },
+                ),
+            )
+            .await
+        {
+            ResponsePayload::Data(d) => (d.data.unwrap_or_default(), d.correlation_value.unwrap()),
+            other => panic!("{other:?}"),
+        };
+        let p2 = data_of(
+            f.ok(
+                version,
+                Operation::DECRYPT,
+                dec(
+                    c2,
+                    whole.authenticated_encryption_tag.clone(),
+                    Streaming {
+                        correlation_value: Some(cv),
+                        final_indicator: Some(true),
+                        ..Default::default()
+                    },
+                ),
+            )
+            .await,
+        );
+        assert_eq!([p1, p2].concat(), msg);
+    }
+}

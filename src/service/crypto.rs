@@ -98,11 +98,12 @@ impl UsableKey {
     }
 }
 
-/// Multi-part (streaming) requests are not offered: one clear answer.
+/// Multi-part (streaming) MAC and Hash are not offered: one clear answer. (Encrypt and Decrypt
+/// stream: [`stream`](super::stream).)
 pub fn single_part(s: &Streaming) -> Result<(), OpError> {
     if s.is_multi_part() {
         return Err(OpError::NotSupported(
-            "multi-part (streaming) cryptographic operations are not offered: send all the data \
+            "multi-part (streaming) MAC, MAC Verify and Hash are not offered: send all the data \
              in one request, without Correlation Value, Init Indicator or Final Indicator"
                 .into(),
         ));

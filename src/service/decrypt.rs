@@ -2,7 +2,7 @@
 //! non-extractable copy; the modes of [Encrypt](super::encrypt). A Deactivated or Compromised
 //! key still decrypts. From 1.4 the GCM tag comes in its own field (its length is the tag
 //! length); for 1.2–1.3 clients it ends the data (Tag Length from the parameters, 16 by
-//! default).
+//! default). Multi-part requests go to [`stream`](super::stream).
 //!
 //! Result Reasons: Item Not Found, Permission Denied / Incompatible Cryptographic Usage Mask
 //! (no Decrypt bit), Permission Denied / Wrong Key Lifecycle State (Pre-Active, before the
@@ -12,7 +12,7 @@
 use crate::kmip::operations::decrypt::{DataResponse, DecryptRequest};
 use crate::kmip::ResponsePayload;
 use crate::service::crypto::{
-    cipher_for, parameters, separate_tag, single_part, unpad, usable_key, Direction, Purpose,
+    cipher_for, parameters, separate_tag, unpad, usable_key, Direction, Purpose,
 };
 use crate::service::objects::{hsm_error, Objects};
 use crate::service::{Context, OpError};
@@ -24,7 +24,9 @@ pub fn handle(
     objects: &Objects,
     request: &DecryptRequest,
 ) -> Result<ResponsePayload, OpError> {
-    single_part(&request.streaming)?;
+    if request.streaming.is_multi_part() {
+        return crate::service::stream::decrypt(ctx, objects, request);
+    }
     let key = usable_key(
         ctx,
         objects,

@@ -2,18 +2,18 @@
 //! non-extractable copy. AES-GCM, AES-CBC (PKCS#5 or no padding), AES-CTR, AES-ECB where policy
 //! allows, Triple DES CBC. An IV the client does not give is drawn from the HSM's generator and
 //! returned. The GCM tag is returned in its own field from 1.4, appended to the data before.
+//! Multi-part requests (Init Indicator, Correlation Value) go to [`stream`](super::stream).
 //!
 //! Result Reasons: Item Not Found, Permission Denied / Incompatible Cryptographic Usage Mask
 //! (no Encrypt bit), Permission Denied / Wrong Key Lifecycle State (not Active, Protect Stop
 //! Date passed), Permission Denied (ECB policy), Invalid Field (parameters), Feature Not
-//! Supported (mode, padding, ChaCha20, streaming), General Failure (GCM tag length),
+//! Supported (mode, padding, ChaCha20), General Failure (GCM tag length),
 //! Cryptographic Failure (the HSM).
 
 use crate::kmip::operations::encrypt::{EncryptRequest, EncryptResponse};
 use crate::kmip::ResponsePayload;
 use crate::service::crypto::{
-    charge_usage, cipher_for, pad, parameters, separate_tag, single_part, usable_key, Direction,
-    Purpose,
+    charge_usage, cipher_for, pad, parameters, separate_tag, usable_key, Direction, Purpose,
 };
 use crate::service::objects::{hsm_error, Objects};
 use crate::service::{Context, OpError};
@@ -23,7 +23,9 @@ pub fn handle(
     objects: &Objects,
     request: &EncryptRequest,
 ) -> Result<ResponsePayload, OpError> {
-    single_part(&request.streaming)?;
+    if request.streaming.is_multi_part() {
+        return crate::service::stream::encrypt(ctx, objects, request);
+    }
     let key = usable_key(
         ctx,
         objects,

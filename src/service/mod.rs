@@ -13,6 +13,7 @@
 //!   [`set_attribute`], [`activate`], [`revoke`], [`destroy`], [`check`], [`locate`];
 //! - the cryptographic operations, run in the HSM: [`encrypt`], [`decrypt`], [`mac`],
 //!   [`mac_verify`], [`rng_retrieve`], [`hash`]; [`crypto`]: the rules and choices they share;
+//!   [`stream`]: multi-part Encrypt and Decrypt;
 //! - [`objects`]: the HSM and store behind them, ownership, date-driven states, the record
 //!   mapping; [`new_object`], [`attribute_edit`], [`attribute_rules`]: what they share;
 //! - [`error`]: [`OpError`] and its Result Reasons, per protocol version;
@@ -49,6 +50,7 @@ pub mod register;
 pub mod revoke;
 pub mod rng_retrieve;
 pub mod set_attribute;
+pub mod stream;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -217,6 +219,7 @@ impl Service {
             hsm,
             store,
             crypto: self.crypto.clone(),
+            streams: Default::default(),
         });
         self
     }

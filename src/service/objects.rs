@@ -30,6 +30,8 @@ pub struct Objects {
     pub store: Arc<SledStore>,
     /// The `[crypto]` policy.
     pub crypto: crate::config::CryptoConfig,
+    /// Open multi-part Encrypt and Decrypt operations.
+    pub streams: crate::service::stream::Streams,
 }
 
 impl std::fmt::Debug for Objects {
