@@ -47,8 +47,8 @@ const MAC_BOTH: i32 = 0x80 | 0x100;
 struct Fixture {
     kind: common::Token,
     _token: TestToken,
-    _pki: TestPki,
-    _server: hsmkms::server::RunningServer,
+    pki: TestPki,
+    server: hsmkms::server::RunningServer,
     s: TlsStream<TcpStream>,
 }
 
@@ -73,8 +73,8 @@ async fn fixture(crypto: CryptoConfig) -> Fixture {
     Fixture {
         kind: token.kind,
         _token: token,
-        _pki: pki,
-        _server: server,
+        pki,
+        server,
         s,
     }
 }
@@ -1046,5 +1046,76 @@ async fn multi_part_encrypt_and_decrypt_hold_one_hsm_operation() {
             .await,
         );
         assert_eq!([p1, p2].concat(), msg);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_belongs_to_the_identity_that_opened_it() {
+    use hsmkms::kmip::operations::cryptographic_parameters::Streaming;
+    let mut f = fixture(CryptoConfig::default()).await;
+    let v14 = v(1, 4);
+    let uid = f
+        .register(
+            v14,
+            CryptographicAlgorithm::AES,
+            &h("2b7e151628aed2a6abf7158809cf4f3c"),
+            ENCRYPT_DECRYPT,
+            vec![],
+        )
+        .await;
+    f.activate(v14, &uid).await;
+    let cbc = params(BlockCipherMode::CBC, Some(PaddingMethod::PKCS5));
+    let part = |streaming: Streaming| {
+        RequestPayload::Encrypt(EncryptRequest {
+            unique_identifier: Some(uid.clone()),
+            cryptographic_parameters: Some(cbc.clone()),
+            data: Some(vec![1; 32]),
+            iv_counter_nonce: Some(vec![0; 16]),
+            streaming,
+            ..Default::default()
+        })
+    };
+    let cv = match f
+        .ok(
+            v14,
+            Operation::ENCRYPT,
+            part(Streaming {
+                init_indicator: Some(true),
+                ..Default::default()
+            }),
+        )
+        .await
+    {
+        ResponsePayload::Encrypt(e) => e.correlation_value.unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let bob = f
+        .pki
+        .ca
+        .issue_client("bob", &hsmkms::pki::ClientOptions::default())
+        .unwrap();
+    let mut bob_s = connect(f.server.kmip_addr, f.pki.client_config(Some(&bob)))
+        .await
+        .unwrap();
+    let last = Streaming {
+        correlation_value: Some(cv.clone()),
+        final_indicator: Some(true),
+        ..Default::default()
+    };
+    let r = roundtrip(
+        &mut bob_s,
+        &request(v14, vec![(Operation::ENCRYPT, b"b", part(last.clone()))]),
+    )
+    .await;
+    assert_eq!(
+        r.batch_items[0].result_reason,
+        Some(ResultReason::INVALID_FIELD),
+        "{:?}",
+        r.batch_items[0].result_message
+    );
+    // Alice's stream is intact: her last part completes it (32 + 32 bytes + one padding block).
+    match f.ok(v14, Operation::ENCRYPT, part(last)).await {
+        ResponsePayload::Encrypt(e) => assert_eq!(e.data.unwrap().len(), 32 + 16),
+        other => panic!("{other:?}"),
     }
 }
