@@ -18,7 +18,8 @@
 //! | object unknown or another identity's | Item Not Found | Item Not Found | Item Not Found |
 //! | usage mask lacks the operation's bit | Permission Denied | Permission Denied | Incompatible Cryptographic Usage Mask |
 //! | before Process Start / after Protect Stop Date | Permission Denied | Permission Denied | Wrong Key Lifecycle State |
-//! | refused by server policy (AES-ECB), Usage Limits exhausted | Permission Denied | same | same |
+//! | refused by server policy (AES-ECB), Usage Limits exhausted, too many open streams | Permission Denied | same | same |
+//! | unknown or expired Correlation Value | Invalid Field | Invalid Field | Invalid Field |
 //! | IV (or GCM tag) needed and missing | Invalid Message | Invalid Message | Invalid Message |
 //! | GCM tag length outside 12–16 bytes | General Failure | General Failure | General Failure |
 //!
@@ -74,7 +75,8 @@ pub enum OpError {
     /// which.
     #[error("{0}")]
     UsagePeriod(String),
-    /// Refused by the server's `[crypto]` policy or the key's Usage Limits; the text says which.
+    /// Refused by the server's `[crypto]` policy, the key's Usage Limits or the bound on open
+    /// streams; the text says which.
     #[error("{0}")]
     Policy(String),
     /// A parameter the operation needs (an IV, a GCM tag) is missing.
