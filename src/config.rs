@@ -36,6 +36,7 @@ pub struct Config {
     pub hsm: HsmConfig,
     pub store: StoreConfig,
     pub logging: LoggingConfig,
+    pub crypto: CryptoConfig,
 }
 
 /// `[server]`: where the listeners bind.
@@ -207,6 +208,19 @@ impl Default for StoreConfig {
             cache_mb: 256,
         }
     }
+}
+
+/// `[crypto]`: policy of the cryptographic operations (Encrypt, Decrypt, MAC).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct CryptoConfig {
+    /// Allows AES-ECB for every key (it leaks equal blocks). When false (the default), ECB is
+    /// allowed only with keys whose own Cryptographic Parameters name ECB. The OASIS CS-BC-M
+    /// conformance vectors need it true.
+    pub insecure_allow_ecb: bool,
+    /// Object Groups whose keys are made non-extractable at Create and Register, for KMIP
+    /// 1.0–1.3 clients, which cannot set Extractable themselves.
+    pub non_extractable_groups: Vec<String>,
 }
 
 /// `[logging]`: format and level.

@@ -5,7 +5,8 @@ set -euo pipefail
 
 APT_PACKAGES=(
   softhsm2          # the development/test HSM (PKCS#11 module /usr/lib/softhsm/libsofthsm2.so)
-  opensc            # pkcs11-tool (token set-up for Kryoptic) and pkcs11-spy
+  opensc            # pkcs11-tool (token set-up for Kryoptic)
+  opensc-pkcs11     # pkcs11-spy.so: the test proving each KMIP crypto call reaches the module
   libclang-dev      # bindgen, for building the Kryoptic test token
   libssl-dev pkg-config libsqlite3-dev   # Kryoptic's build dependencies
   python3 python3-venv   # the OASIS vector runner and PyKMIP (in a virtual environment)

@@ -53,10 +53,12 @@ stage tests         nextest
 # The HSM suite once more against the second token (every primitive, KEK versions, recovery).
 hsm_suite_on_kryoptic() {
   HSMKMS_TEST_PKCS11=kryoptic HSMKMS_KRYOPTIC_MODULE="$ROOT/.cache-kryoptic/libkryoptic_pkcs11.so" \
-    nextest --test hsm --test keystore
+    nextest --test hsm --test keystore --test server_crypto --test server_crypto_proof
 }
 stage tests-kryoptic hsm_suite_on_kryoptic
 stage dev-mode      tools/dev-smoke.sh
-# OASIS SKLC-M, SKFF-M, OMOS-M, TL-M (1.4 and 2.1) against a fresh server; allow-list in tools/vectors-allowed.txt.
+# OASIS SKLC-M, SKFF-M, OMOS-M, TL-M, CS-BC-M, CS-RNG-M (1.4 and 2.1) against a fresh server; allow-list in tools/vectors-allowed.txt.
 stage vectors       tools/vectors.sh
+# The same stage with the server on Kryoptic (its own allow-list: no DES in its `minimal` build).
+stage vectors-kryoptic env VECTOR_TOKEN=kryoptic tools/vectors.sh
 stage fuzz-smoke    tools/fuzz-smoke.sh "$FUZZ_SECONDS"

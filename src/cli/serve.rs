@@ -75,6 +75,7 @@ pub fn service(config: &Config) -> Service {
         ServerInfo::default(),
         config.access.admins.iter().map(Identity::new).collect(),
     )
+    .with_crypto_policy(config.crypto.clone())
 }
 
 /// Readiness of the HSM: the session pool can log in and the master keys are found.

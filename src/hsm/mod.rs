@@ -21,6 +21,7 @@ pub mod profile;
 mod raw;
 mod secret;
 mod session;
+mod stream;
 mod types;
 
 use std::path::{Path, PathBuf};
@@ -37,6 +38,7 @@ pub use master::{kek_label, mac_label, validate_master_template, InitReport};
 pub use profile::{PlaintextExport, Profile, CKM_AES_KEY_WRAP_KWP, CKM_AES_KEY_WRAP_PAD};
 pub use secret::{Pin, SecretBytes};
 pub use session::{find_token, module_context};
+pub use stream::CipherStream;
 pub use types::{
     Cipher, Curve, HashAlg, KeyKind, KeyPairSpec, KeyUsage, MacAlg, ManagedKey, PublicKey, SignAlg,
     WrappedKey,

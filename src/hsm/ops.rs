@@ -17,7 +17,7 @@ use super::{
 /// Largest data one call accepts (bytes): bounds the buffers of a request.
 pub const MAX_DATA: usize = 16 * 1024 * 1024;
 
-fn check_data(data: &[u8]) -> Result<(), HsmError> {
+pub(super) fn check_data(data: &[u8]) -> Result<(), HsmError> {
     if data.len() > MAX_DATA {
         return Err(HsmError::InvalidArgument("data larger than 16 MiB"));
     }
@@ -82,7 +82,7 @@ fn check_sign_key(alg: SignAlg, kind: KeyKind) -> Result<(), HsmError> {
 }
 
 /// Owned parameters a cipher mechanism points into (they must outlive the call).
-enum Params {
+pub(super) enum Params {
     Gcm {
         iv: Vec<u8>,
         aad: Vec<u8>,
@@ -92,7 +92,7 @@ enum Params {
     None,
 }
 
-fn params(cipher: &Cipher) -> Result<Params, HsmError> {
+pub(super) fn params(cipher: &Cipher) -> Result<Params, HsmError> {
     Ok(match cipher {
         Cipher::AesGcm { iv, aad, tag_bits } => {
             if iv.is_empty()
@@ -128,7 +128,10 @@ fn params(cipher: &Cipher) -> Result<Params, HsmError> {
     })
 }
 
-fn cipher_mechanism<'a>(cipher: &Cipher, p: &'a mut Params) -> Result<Mechanism<'a>, HsmError> {
+pub(super) fn cipher_mechanism<'a>(
+    cipher: &Cipher,
+    p: &'a mut Params,
+) -> Result<Mechanism<'a>, HsmError> {
     Ok(match (cipher, p) {
         (Cipher::AesGcm { .. }, Params::Gcm { iv, aad, tag_bits }) => Mechanism::AesGcm(
             GcmParams::new(iv, aad, (*tag_bits as u64).into())
@@ -140,13 +143,14 @@ fn cipher_mechanism<'a>(cipher: &Cipher, p: &'a mut Params) -> Result<Mechanism<
             VendorDefinedMechanism::new(MechanismType::AES_CTR, Some(&*c)),
         ),
         (Cipher::AesCbcPad { iv }, _) => Mechanism::AesCbcPad(*iv),
+        (Cipher::AesCbc { iv }, _) => Mechanism::AesCbc(*iv),
         (Cipher::AesEcb, _) => Mechanism::AesEcb,
         (Cipher::Des3CbcPad { iv }, _) => Mechanism::Des3CbcPad(*iv),
         _ => return Err(HsmError::InvalidArgument("cipher parameters")),
     })
 }
 
-fn check_cipher_key(cipher: &Cipher, kind: KeyKind) -> Result<(), HsmError> {
+pub(super) fn check_cipher_key(cipher: &Cipher, kind: KeyKind) -> Result<(), HsmError> {
     let ok = match cipher {
         Cipher::Des3CbcPad { .. } => kind == KeyKind::Des3,
         _ => kind == KeyKind::Aes,

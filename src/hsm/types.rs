@@ -183,6 +183,8 @@ pub enum Cipher {
     },
     /// AES-CBC with PKCS#7 padding.
     AesCbcPad { iv: [u8; 16] },
+    /// AES-CBC without padding (data a multiple of 16 bytes).
+    AesCbc { iv: [u8; 16] },
     /// AES-CTR: the whole initial counter block and how many low bits count.
     AesCtr {
         counter_block: [u8; 16],

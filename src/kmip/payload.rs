@@ -8,17 +8,22 @@ use crate::kmip::operations::activate::IdentifierPayload;
 use crate::kmip::operations::add_attribute::AddAttributeRequest;
 use crate::kmip::operations::check::CheckPayload;
 use crate::kmip::operations::create::{CreateRequest, CreateResponse};
+use crate::kmip::operations::decrypt::{DataResponse, DecryptRequest};
 use crate::kmip::operations::delete_attribute::DeleteAttributeRequest;
+use crate::kmip::operations::encrypt::{EncryptRequest, EncryptResponse};
 use crate::kmip::operations::get::{GetRequest, GetResponse};
 use crate::kmip::operations::get_attribute_list::{
     GetAttributeListRequest, GetAttributeListResponse,
 };
 use crate::kmip::operations::get_attributes::{GetAttributesRequest, GetAttributesResponse};
+use crate::kmip::operations::hash::HashRequest;
 use crate::kmip::operations::locate::{LocateRequest, LocateResponse};
+use crate::kmip::operations::mac::{MacRequest, MacVerifyResponse};
 use crate::kmip::operations::modify_attribute::ModifyAttributeRequest;
 use crate::kmip::operations::register::{RegisterRequest, RegisterResponse};
 use crate::kmip::operations::rekey::{ReKeyRequest, ReKeyResponse};
 use crate::kmip::operations::revoke::RevokeRequest;
+use crate::kmip::operations::rng_retrieve::RngRetrieveRequest;
 use crate::kmip::operations::set_attribute::SetAttributeRequest;
 use crate::kmip::operations::AttributeEditResponse;
 use crate::ttlv::enums::{
@@ -185,6 +190,12 @@ pub enum RequestPayload {
     Check(CheckPayload),
     Locate(LocateRequest),
     ReKey(ReKeyRequest),
+    Encrypt(EncryptRequest),
+    Decrypt(DecryptRequest),
+    Mac(MacRequest),
+    MacVerify(MacRequest),
+    RngRetrieve(RngRetrieveRequest),
+    Hash(HashRequest),
     /// An operation whose payload is not typed yet: the tree as received.
     Other(Item),
 }
@@ -256,6 +267,14 @@ impl RequestPayload {
             }
             Operation::LOCATE => RequestPayload::Locate(LocateRequest::from_item(item)?),
             Operation::RE_KEY => RequestPayload::ReKey(ReKeyRequest::from_item(item)?),
+            Operation::ENCRYPT => RequestPayload::Encrypt(EncryptRequest::from_item(item)?),
+            Operation::DECRYPT => RequestPayload::Decrypt(DecryptRequest::from_item(item)?),
+            Operation::MAC => RequestPayload::Mac(MacRequest::from_item(item)?),
+            Operation::MAC_VERIFY => RequestPayload::MacVerify(MacRequest::from_item(item)?),
+            Operation::RNG_RETRIEVE => {
+                RequestPayload::RngRetrieve(RngRetrieveRequest::from_item(item)?)
+            }
+            Operation::HASH => RequestPayload::Hash(HashRequest::from_item(item)?),
             _ => {
                 Fields::open(item, Tag::REQUEST_PAYLOAD)?;
                 RequestPayload::Other(item.clone())
@@ -297,6 +316,11 @@ impl RequestPayload {
             RequestPayload::Check(r) => r.to_item(Tag::REQUEST_PAYLOAD),
             RequestPayload::Locate(r) => r.to_item(),
             RequestPayload::ReKey(r) => r.to_item(),
+            RequestPayload::Encrypt(r) => r.to_item(),
+            RequestPayload::Decrypt(r) => r.to_item(),
+            RequestPayload::Mac(r) | RequestPayload::MacVerify(r) => r.to_item(),
+            RequestPayload::RngRetrieve(r) => r.to_item(),
+            RequestPayload::Hash(r) => r.to_item(),
             RequestPayload::Other(item) => item.clone(),
         }
     }
@@ -324,6 +348,10 @@ pub enum ResponsePayload {
     Check(CheckPayload),
     Locate(LocateResponse),
     ReKey(ReKeyResponse),
+    Encrypt(EncryptResponse),
+    /// Decrypt, MAC, RNG Retrieve and Hash: the output bytes.
+    Data(DataResponse),
+    MacVerify(MacVerifyResponse),
     /// An operation whose payload is not typed yet: the tree as built or received.
     Other(Item),
 }
@@ -370,6 +398,16 @@ impl ResponsePayload {
             }
             Some(Operation::LOCATE) => ResponsePayload::Locate(LocateResponse::from_item(item)?),
             Some(Operation::RE_KEY) => ResponsePayload::ReKey(ReKeyResponse::from_item(item)?),
+            Some(Operation::ENCRYPT) => ResponsePayload::Encrypt(EncryptResponse::from_item(item)?),
+            Some(Operation::DECRYPT | Operation::RNG_RETRIEVE | Operation::HASH) => {
+                ResponsePayload::Data(DataResponse::from_item(item, Tag::DATA)?)
+            }
+            Some(Operation::MAC) => {
+                ResponsePayload::Data(DataResponse::from_item(item, Tag::MAC_DATA)?)
+            }
+            Some(Operation::MAC_VERIFY) => {
+                ResponsePayload::MacVerify(MacVerifyResponse::from_item(item)?)
+            }
             _ => {
                 Fields::open(item, Tag::RESPONSE_PAYLOAD)?;
                 ResponsePayload::Other(item.clone())
@@ -393,6 +431,9 @@ impl ResponsePayload {
             ResponsePayload::Check(r) => r.to_item(Tag::RESPONSE_PAYLOAD),
             ResponsePayload::Locate(r) => r.to_item(),
             ResponsePayload::ReKey(r) => r.to_item(),
+            ResponsePayload::Encrypt(r) => r.to_item(),
+            ResponsePayload::Data(r) => r.to_item(),
+            ResponsePayload::MacVerify(r) => r.to_item(),
             ResponsePayload::Other(item) => item.clone(),
         }
     }

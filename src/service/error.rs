@@ -16,6 +16,14 @@
 //! | name already used by the owner | Illegal Operation | Illegal Operation | Non Unique Name Attribute |
 //! | object's material destroyed | Permission Denied | Permission Denied | Object Destroyed |
 //! | object unknown or another identity's | Item Not Found | Item Not Found | Item Not Found |
+//! | usage mask lacks the operation's bit | Permission Denied | Permission Denied | Incompatible Cryptographic Usage Mask |
+//! | before Process Start / after Protect Stop Date | Permission Denied | Permission Denied | Wrong Key Lifecycle State |
+//! | refused by server policy (AES-ECB), Usage Limits exhausted, too many open streams | Permission Denied | same | same |
+//! | unknown or expired Correlation Value | Invalid Field | Invalid Field | Invalid Field |
+//! | IV (or GCM tag) needed and missing | Invalid Message | Invalid Message | Invalid Message |
+//! | GCM tag length outside 12–16 bytes | General Failure | General Failure | General Failure |
+//!
+//! The last two follow the OASIS CS-BC-M conformance vectors, which expect exactly these.
 
 use crate::kmip::message::ProtocolVersion;
 use crate::kmip::KmipError;
@@ -56,6 +64,27 @@ pub enum OpError {
         state: &'static str,
         what: String,
     },
+    /// The key's Cryptographic Usage Mask lacks the operation's bit.
+    #[error("{operation} refused: object {uid}'s Cryptographic Usage Mask lacks {bit}")]
+    UsageMask {
+        uid: String,
+        operation: &'static str,
+        bit: &'static str,
+    },
+    /// Outside the key's usage period (Process Start Date, Protect Stop Date); the text says
+    /// which.
+    #[error("{0}")]
+    UsagePeriod(String),
+    /// Refused by the server's `[crypto]` policy, the key's Usage Limits or the bound on open
+    /// streams; the text says which.
+    #[error("{0}")]
+    Policy(String),
+    /// A parameter the operation needs (an IV, a GCM tag) is missing.
+    #[error("{0}")]
+    MissingParameter(String),
+    /// An AES-GCM tag length this server (and the HSM) does not produce.
+    #[error("AES-GCM tag length {0} bytes is not offered: use 12 to 16 bytes")]
+    TagLength(i32),
     /// The object is Sensitive: its material is not returned in the clear.
     #[error("object {0} is Sensitive: its key material is not returned in the clear")]
     Sensitive(String),
@@ -116,6 +145,12 @@ impl OpError {
             OpError::ItemNotFound(_) => ResultReason::ITEM_NOT_FOUND,
             OpError::WrongState { .. } if v2 => ResultReason::WRONG_KEY_LIFECYCLE_STATE,
             OpError::WrongState { .. } => ResultReason::PERMISSION_DENIED,
+            OpError::UsageMask { .. } if v2 => ResultReason::INCOMPATIBLE_CRYPTOGRAPHIC_USAGE_MASK,
+            OpError::UsageMask { .. } | OpError::Policy(_) => ResultReason::PERMISSION_DENIED,
+            OpError::UsagePeriod(_) if v2 => ResultReason::WRONG_KEY_LIFECYCLE_STATE,
+            OpError::UsagePeriod(_) => ResultReason::PERMISSION_DENIED,
+            OpError::MissingParameter(_) => ResultReason::INVALID_MESSAGE,
+            OpError::TagLength(_) => ResultReason::GENERAL_FAILURE,
             OpError::Sensitive(_) if v14 => ResultReason::SENSITIVE,
             OpError::NotExtractable(_) if v14 => ResultReason::NOT_EXTRACTABLE,
             OpError::Sensitive(_) | OpError::NotExtractable(_) => ResultReason::PERMISSION_DENIED,

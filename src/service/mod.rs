@@ -11,6 +11,9 @@
 //! - one file per object operation: [`create`], [`register`], [`get`], [`get_attributes`],
 //!   [`get_attribute_list`], [`add_attribute`], [`modify_attribute`], [`delete_attribute`],
 //!   [`set_attribute`], [`activate`], [`revoke`], [`destroy`], [`check`], [`locate`], [`rekey`];
+//! - the cryptographic operations, run in the HSM: [`encrypt`], [`decrypt`], [`mac`],
+//!   [`mac_verify`], [`rng_retrieve`], [`hash`]; [`crypto`]: the rules and choices they share;
+//!   [`stream`]: multi-part Encrypt and Decrypt;
 //! - [`objects`]: the HSM and store behind them, ownership, date-driven states, the record
 //!   mapping; [`new_object`], [`attribute_edit`], [`attribute_rules`]: what they share;
 //! - [`error`]: [`OpError`] and its Result Reasons, per protocol version;
@@ -22,17 +25,23 @@ pub mod attribute_edit;
 pub mod attribute_rules;
 pub mod check;
 pub mod create;
+pub mod crypto;
+pub mod decrypt;
 pub mod delete_attribute;
 pub mod destroy;
 pub mod discover_versions;
+pub mod encrypt;
 pub mod error;
 pub mod get;
 pub mod get_attribute_list;
 pub mod get_attributes;
+pub mod hash;
 pub mod identity;
 pub mod interop;
 pub mod locate;
 pub mod log;
+pub mod mac;
+pub mod mac_verify;
 pub mod modify_attribute;
 pub mod new_object;
 pub mod objects;
@@ -40,7 +49,9 @@ pub mod query;
 pub mod register;
 pub mod rekey;
 pub mod revoke;
+pub mod rng_retrieve;
 pub mod set_attribute;
+pub mod stream;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -94,6 +105,12 @@ pub const OBJECT_OPERATIONS: &[Operation] = &[
     Operation::ACTIVATE,
     Operation::REVOKE,
     Operation::DESTROY,
+    Operation::ENCRYPT,
+    Operation::DECRYPT,
+    Operation::MAC,
+    Operation::MAC_VERIFY,
+    Operation::RNG_RETRIEVE,
+    Operation::HASH,
 ];
 
 /// What the server says about itself in Query.
@@ -157,6 +174,7 @@ pub struct Service {
     admins: Vec<Identity>,
     probes: Vec<Box<dyn ReadinessProbe>>,
     objects: Option<objects::Objects>,
+    crypto: crate::config::CryptoConfig,
 }
 
 impl std::fmt::Debug for Service {
@@ -180,7 +198,17 @@ impl Service {
             admins,
             probes: Vec::new(),
             objects: None,
+            crypto: crate::config::CryptoConfig::default(),
         }
+    }
+
+    /// Sets the `[crypto]` policy (ECB, non-extractable groups).
+    pub fn with_crypto_policy(mut self, crypto: crate::config::CryptoConfig) -> Self {
+        if let Some(o) = &mut self.objects {
+            o.crypto = crypto.clone();
+        }
+        self.crypto = crypto;
+        self
     }
 
     /// Gives the service its HSM and store: the object operations are answered from now on.
@@ -189,7 +217,12 @@ impl Service {
         hsm: std::sync::Arc<crate::hsm::Hsm>,
         store: std::sync::Arc<crate::store::SledStore>,
     ) -> Self {
-        self.objects = Some(objects::Objects { hsm, store });
+        self.objects = Some(objects::Objects {
+            hsm,
+            store,
+            crypto: self.crypto.clone(),
+            streams: Default::default(),
+        });
         self
     }
 
@@ -374,6 +407,12 @@ impl Service {
             (o, _, RequestPayload::Check(r)) => check::handle(ctx, o, &r),
             (o, _, RequestPayload::Locate(r)) => locate::handle(ctx, o, &r),
             (o, _, RequestPayload::ReKey(r)) => rekey::handle(ctx, o, &r),
+            (o, _, RequestPayload::Encrypt(r)) => encrypt::handle(ctx, o, &r),
+            (o, _, RequestPayload::Decrypt(r)) => decrypt::handle(ctx, o, &r),
+            (o, _, RequestPayload::Mac(r)) => mac::handle(ctx, o, &r),
+            (o, _, RequestPayload::MacVerify(r)) => mac_verify::handle(ctx, o, &r),
+            (o, _, RequestPayload::RngRetrieve(r)) => rng_retrieve::handle(o, &r),
+            (o, _, RequestPayload::Hash(r)) => hash::handle(o, &r),
             (_, operation, _) => Err(OpError::OperationNotSupported(operation)),
         }
     }

@@ -21,12 +21,12 @@ pub struct Template {
 }
 
 impl Template {
-    /// Checks that every attribute is one a client may give.
+    /// Checks that every attribute is one a client may give (Usage Limits at creation only: the
+    /// server counts them down afterwards).
     pub fn new(set: Option<&AttributeSet>) -> Result<Self, OpError> {
         let attributes = set.map(|s| s.attributes().to_vec()).unwrap_or_default();
         for a in &attributes {
-            let creation =
-                matches!(&a.name, AttributeName::Standard(t) if CREATION_ONLY.contains(t));
+            let creation = matches!(&a.name, AttributeName::Standard(t) if CREATION_ONLY.contains(t) || *t == Tag::USAGE_LIMITS);
             if !creation && !client_settable(&a.name) {
                 return Err(OpError::ReadOnly(a.name.to_string()));
             }
@@ -131,7 +131,8 @@ pub fn build_new(
     }
     r.attributes.extend(extra);
     let sensitive = template.boolean(Tag::SENSITIVE)?.unwrap_or(false);
-    let extractable = template.boolean(Tag::EXTRACTABLE)?.unwrap_or(true);
+    let extractable = template.boolean(Tag::EXTRACTABLE)?.unwrap_or(true)
+        && !non_extractable_by_policy(objects, template);
     set_attr(&mut r, "Sensitive", AttrValue::Boolean(sensitive));
     set_attr(&mut r, "Extractable", AttrValue::Boolean(extractable));
     set_attr(&mut r, "Always Sensitive", AttrValue::Boolean(sensitive));
@@ -193,6 +194,25 @@ pub fn build_new(
         set_attr(&mut r, "Activation Date", AttrValue::DateTime(now));
     }
     Ok(r)
+}
+
+/// The custom attribute a KMIP 1.0–1.3 client sets (Boolean true) at Create or Register to make
+/// the key non-extractable: those versions have no Extractable attribute.
+pub const NON_EXTRACTABLE_ATTRIBUTE: &str = "x-hsmkms-non-extractable";
+
+/// Whether the server's policy makes the new object non-extractable: its Object Group is one of
+/// `[crypto] non_extractable_groups`, or the template sets [`NON_EXTRACTABLE_ATTRIBUTE`] true.
+fn non_extractable_by_policy(objects: &Objects, template: &Template) -> bool {
+    template
+        .attributes
+        .iter()
+        .any(|a| match (&a.name, &a.value) {
+            (AttributeName::Standard(t), Value::TextString(g)) if *t == Tag::OBJECT_GROUP => {
+                objects.crypto.non_extractable_groups.iter().any(|n| n == g)
+            }
+            (n, Value::Boolean(true)) => store_name(n) == NON_EXTRACTABLE_ATTRIBUTE,
+            _ => false,
+        })
 }
 
 /// A Name item for logs and tests.

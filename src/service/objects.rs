@@ -28,6 +28,10 @@ pub const OPAQUE_DATA_TYPE: &str = "_Opaque Data Type";
 pub struct Objects {
     pub hsm: Arc<Hsm>,
     pub store: Arc<SledStore>,
+    /// The `[crypto]` policy.
+    pub crypto: crate::config::CryptoConfig,
+    /// Open multi-part Encrypt and Decrypt operations.
+    pub streams: crate::service::stream::Streams,
 }
 
 impl std::fmt::Debug for Objects {
@@ -166,8 +170,13 @@ impl Objects {
         }
     }
 
-    /// Writes `next` over `current` (compare-and-set on its version).
+    /// Writes `next` over `current` (compare-and-set on its version). A changed Cryptographic
+    /// Usage Mask drops the key's cached HSM copy, whose usage flags follow the mask.
     pub fn save(&self, current: &Record, next: &Record) -> Result<Record, OpError> {
+        let mask = |r: &Record| int_of(r, "Cryptographic Usage Mask");
+        if mask(current) != mask(next) {
+            self.hsm.invalidate(&current.unique_identifier.0);
+        }
         let mut apply = |r: &mut Record| {
             r.state = next.state;
             r.names = next.names.clone();

@@ -9,17 +9,23 @@ pub mod activate;
 pub mod add_attribute;
 pub mod check;
 pub mod create;
+pub mod cryptographic_parameters;
+pub mod decrypt;
 pub mod delete_attribute;
 pub mod destroy;
+pub mod encrypt;
 pub mod get;
 pub mod get_attribute_list;
 pub mod get_attributes;
+pub mod hash;
 pub mod locate;
+pub mod mac;
 pub mod modify_attribute;
 pub mod object;
 pub mod register;
 pub mod rekey;
 pub mod revoke;
+pub mod rng_retrieve;
 pub mod set_attribute;
 
 use crate::kmip::attributes::{
