@@ -22,6 +22,9 @@ pub enum OpError {
         "the response payload is {size} bytes, more than the Maximum Response Size of {maximum}"
     )]
     ResponseTooLarge { size: usize, maximum: usize },
+    /// FIPS mode refuses an algorithm, key size or parameter (`fips/approved.toml`).
+    #[error("{0}")]
+    NotApproved(super::policy::PolicyRefusal),
 }
 
 impl OpError {
@@ -35,6 +38,13 @@ impl OpError {
             OpError::UnsupportedProtocolVersion(_) => ResultReason::INVALID_MESSAGE,
             OpError::InvalidField(_) => ResultReason::INVALID_FIELD,
             OpError::ResponseTooLarge { .. } => ResultReason::RESPONSE_TOO_LARGE,
+            OpError::NotApproved(_) => ResultReason::PERMISSION_DENIED,
         }
+    }
+}
+
+impl From<super::policy::PolicyRefusal> for OpError {
+    fn from(r: super::policy::PolicyRefusal) -> Self {
+        OpError::NotApproved(r)
     }
 }

@@ -9,13 +9,16 @@
 //!
 //! - [`discover_versions`], [`query`], [`interop`], [`log`]: the operations answered so far;
 //! - [`error`]: [`OpError`] and its Result Reasons;
-//! - [`identity`]: [`Identity`], who the client is (from its certificate).
+//! - [`identity`]: [`Identity`], who the client is (from its certificate);
+//! - [`policy`]: the FIPS approved-algorithm [`Policy`], applied to every batch item before
+//!   dispatch and offered to the handlers (see its documentation for what they must call).
 
 pub mod discover_versions;
 pub mod error;
 pub mod identity;
 pub mod interop;
 pub mod log;
+pub mod policy;
 pub mod query;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -30,6 +33,7 @@ use crate::ttlv::tables;
 
 pub use error::OpError;
 pub use identity::Identity;
+pub use policy::Policy;
 
 /// The protocol versions this server speaks, preferred first (the Discover Versions answer).
 pub const PROTOCOL_VERSIONS: [ProtocolVersion; 7] = [
@@ -94,6 +98,7 @@ pub struct Service {
     info: ServerInfo,
     admins: Vec<Identity>,
     probes: Vec<Box<dyn ReadinessProbe>>,
+    policy: Policy,
 }
 
 impl std::fmt::Debug for Service {
@@ -105,6 +110,7 @@ impl std::fmt::Debug for Service {
                 "probes",
                 &self.probes.iter().map(|p| p.name()).collect::<Vec<_>>(),
             )
+            .field("policy", &self.policy.mode())
             .finish()
     }
 }
@@ -115,7 +121,19 @@ impl Service {
             info,
             admins,
             probes: Vec::new(),
+            policy: Policy::off(),
         }
+    }
+
+    /// Sets the FIPS algorithm policy (off by default).
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The FIPS algorithm policy: handlers call `check_key` / `check_operation` on it.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// Adds a readiness check (`GET /readyz` is ready only when every probe is).
@@ -196,6 +214,7 @@ impl Service {
         ctx: &Context<'_>,
         item: RequestBatchItem,
     ) -> Result<ResponsePayload, OpError> {
+        self.policy.check_request(item.operation, &item.payload)?;
         match (item.operation, item.payload) {
             (Operation::DISCOVER_VERSIONS, RequestPayload::DiscoverVersions(r)) => {
                 Ok(discover_versions::handle(ctx, &r))
