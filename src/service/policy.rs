@@ -204,11 +204,12 @@ fn status_refusal(rule: &Rule, operation: Option<CryptoOperation>) -> PolicyRefu
 }
 
 fn usage_names(mask: u32) -> String {
-    let names: Vec<&str> = tables::mask_bits("CryptographicUsage", None)
+    let mut bits: Vec<(&str, u32)> = tables::mask_bits("CryptographicUsage", None)
         .into_iter()
         .filter(|(_, b)| mask & b != 0)
-        .map(|(n, _)| n)
         .collect();
+    bits.sort_by_key(|(_, b)| *b);
+    let names: Vec<&str> = bits.into_iter().map(|(n, _)| n).collect();
     names.join(", ")
 }
 
