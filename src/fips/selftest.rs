@@ -5,10 +5,10 @@
 //! object with [`Hsm::import_secret`] (wrapped under the KEK like any key), used through the
 //! public `hsm` API under a reserved identifier, and dropped from the handle cache afterwards.
 //!
-//! The vectors are published ones: NIST's GCM test case 16 (the GCM specification's appendix,
-//! also in the CAVP GCMVS files), RFC 4231 test case 1 (HMAC-SHA-256), and a KWP value computed
-//! with an independent implementation (pyca/cryptography's `aes_key_wrap_with_padding`, which
-//! reproduces RFC 5649 §6's examples).
+//! The vectors: NIST's GCM test case 16 (the GCM specification's appendix, also in the CAVP
+//! GCMVS files); the KWP and HMAC-SHA-256 values computed with independent implementations
+//! (pyca/cryptography's `aes_key_wrap_with_padding`, which reproduces RFC 5649 §6's examples, and
+//! Python's `hmac`), and reproduced by AWS-LC in a unit test.
 //!
 //! [`KnownAnswers`] holds the vectors with public fields, so a test can inject a wrong expected
 //! value and see start-up stop with the check's name.
@@ -45,7 +45,8 @@ pub struct KnownAnswers {
     /// The AES-256 wrapping key; KWP of `gcm_key` under it.
     pub kwp_key: Vec<u8>,
     pub kwp_wrapped_gcm_key: Vec<u8>,
-    /// RFC 4231 test case 1.
+    /// A 256-bit HMAC key (SoftHSM refuses HMAC-SHA-256 keys shorter than 32 bytes, so RFC 4231's
+    /// 20-byte case 1 cannot be used), "Hi There", and its HMAC-SHA-256.
     pub hmac_key: Vec<u8>,
     pub hmac_data: Vec<u8>,
     pub hmac_sha256: Vec<u8>,
@@ -77,9 +78,9 @@ impl KnownAnswers {
                 "3dbf791367fad871f850a0338abec065cc121a0e3726e1498b44e66f982974b2\
                  acd1de68c9186d20",
             ),
-            hmac_key: vec![0x0b; 20],
+            hmac_key: unhex("202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"),
             hmac_data: b"Hi There".to_vec(),
-            hmac_sha256: unhex("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+            hmac_sha256: unhex("a25fde0875403607a241ee0eb4c6f0a9c5d601aed7ae35028ddd91e3accc9ac8"),
         }
     }
 }
