@@ -524,7 +524,11 @@ mod tests {
         let c = Config::load(&write(dir.path(), base)).unwrap();
         assert_eq!(c.fips.enabled, FIPS_BUILD);
         assert!(!c.fips.strict);
-        let c = Config::load(&write(dir.path(), &format!("{base}[fips]\nenabled = true\n"))).unwrap();
+        let c = Config::load(&write(
+            dir.path(),
+            &format!("{base}[fips]\nenabled = true\n"),
+        ))
+        .unwrap();
         assert!(c.fips.enabled);
         let p = write(
             dir.path(),
@@ -536,7 +540,10 @@ mod tests {
         } else {
             assert!(e.contains("`fips` feature"), "{e}");
         }
-        let p = write(dir.path(), &format!("{base}[fips]\nenabled = true\nstrict = true\n"));
+        let p = write(
+            dir.path(),
+            &format!("{base}[fips]\nenabled = true\nstrict = true\n"),
+        );
         let r = Config::load(&p);
         assert_eq!(r.is_ok(), FIPS_BUILD, "{r:?}");
         let p = write(dir.path(), &format!("{base}[fips]\nenable = true\n"));

@@ -64,11 +64,17 @@ fn create_rsa(bits: i32) -> RequestPayload {
             ),
             Item::structure(
                 Tag::PRIVATE_KEY_TEMPLATE_ATTRIBUTE,
-                vec![v1_attribute("Cryptographic Usage Mask", Value::Integer(0x01))],
+                vec![v1_attribute(
+                    "Cryptographic Usage Mask",
+                    Value::Integer(0x01),
+                )],
             ),
             Item::structure(
                 Tag::PUBLIC_KEY_TEMPLATE_ATTRIBUTE,
-                vec![v1_attribute("Cryptographic Usage Mask", Value::Integer(0x02))],
+                vec![v1_attribute(
+                    "Cryptographic Usage Mask",
+                    Value::Integer(0x02),
+                )],
             ),
         ],
     ))
@@ -219,7 +225,10 @@ async fn outside_fips_mode_the_same_requests_pass_the_policy() {
             "{case}"
         );
         let text = item.result_message.as_deref().unwrap_or_default();
-        assert!(!text.contains("not approved in FIPS mode"), "{case}: {text}");
+        assert!(
+            !text.contains("not approved in FIPS mode"),
+            "{case}: {text}"
+        );
     }
     server.shutdown().await;
 }

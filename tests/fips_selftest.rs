@@ -49,7 +49,9 @@ fn each_failing_known_answer_test_is_named() {
     // (The decrypt check shares its vector with the encrypt check, which runs first: a wrong
     // plaintext or ciphertext is caught there.)
     let cases: [(&str, Corrupt); 4] = [
-        (selftest::AES_GCM_ENCRYPT, |a| a.gcm_ciphertext_and_tag[0] ^= 1),
+        (selftest::AES_GCM_ENCRYPT, |a| {
+            a.gcm_ciphertext_and_tag[0] ^= 1
+        }),
         (selftest::AES_GCM_ENCRYPT, |a| a.gcm_plaintext[0] ^= 1),
         (selftest::KWP_WRAP, |a| a.kwp_wrapped_gcm_key[0] ^= 1),
         (selftest::HMAC_SHA256, |a| a.hmac_sha256[31] ^= 1),

@@ -58,7 +58,11 @@ fn server_config_is_fips_in_a_fips_build_and_approved_only_in_fips_mode() {
     // The default [fips] section: enabled exactly in a fips build.
     let mode = TlsMode::for_config(&config.fips);
     let c = tls::server_config(&config.tls, mode, &[]).unwrap();
-    assert_eq!(c.fips(), FIPS_BUILD, "ServerConfig::fips() must follow the build");
+    assert_eq!(
+        c.fips(),
+        FIPS_BUILD,
+        "ServerConfig::fips() must follow the build"
+    );
     #[cfg(feature = "fips")]
     {
         assert!(c.fips(), "ServerConfig::fips() is false in the fips build");
@@ -132,7 +136,9 @@ async fn refuses_a_client_offering_only_non_approved_suites_or_groups() {
         &[&rustls::version::TLS13][..],
     ] {
         let cfg = client_config(&pki.ca.cert_pem, Some(&pki.alice), versions);
-        let mut s = connect(server.kmip_addr, cfg).await.expect("approved client");
+        let mut s = connect(server.kmip_addr, cfg)
+            .await
+            .expect("approved client");
         let r = roundtrip(&mut s, &discover_versions(v(1, 4), b"ok")).await;
         assert_eq!(r.batch_items[0].result_status, ResultStatus::SUCCESS);
     }

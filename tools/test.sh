@@ -56,4 +56,29 @@ hsm_suite_on_kryoptic() {
 }
 stage tests-kryoptic hsm_suite_on_kryoptic
 stage dev-mode      tools/dev-smoke.sh
+# FIPS (issue 9): no `ring` anywhere in the fips build's tree (normal and dev dependencies).
+no_ring_in_fips() {
+  local out err rc=0
+  err=$(mktemp)
+  out=$(cargo tree -e normal,dev --features fips --locked -i ring 2>"$err") || rc=$?
+  if [ "$rc" != 0 ] && ! grep -q "did not match any packages" "$err"; then
+    cat "$err" >&2; rm -f "$err"; return 1
+  fi
+  rm -f "$err"
+  [ -z "$out" ] || { echo "ring is in the fips dependency tree:" >&2; echo "$out" >&2; return 1; }
+  echo "no ring in the fips tree"
+}
+stage fips-no-ring  no_ring_in_fips
+stage fips-clippy   cargo clippy -p hsmkms --all-targets --locked --features fips -- -D warnings
+# The fips binary, and with it the TLS, FIPS policy, FIPS self-check, server and PyKMIP tests and
+# the library's unit tests (every policy, config, TLS and self-check unit test). The general
+# suite already ran above with the plain build; this pass is what changes with the module.
+fips_tests() {
+  cargo build -p hsmkms --locked --features fips --bins
+  cargo nextest run -p hsmkms --locked --no-fail-fast --features fips --lib \
+    --test fips_tls --test fips_policy --test fips_selftest \
+    --test server_basic --test server_refusals --test server_pykmip 2>&1 | tee -a "$NEXTEST_LOG"
+  return "${PIPESTATUS[0]}"
+}
+stage fips-tests    fips_tests
 stage fuzz-smoke    tools/fuzz-smoke.sh "$FUZZ_SECONDS"

@@ -63,7 +63,9 @@ pub fn run(config_path: &Path) -> Result<Vec<String>, (Vec<String>, String)> {
             ));
             if config.fips.enabled || FIPS_BUILD {
                 match fips::selftest::run(&hsm, &KnownAnswers::standard()) {
-                    Ok(passed) => lines.push(format!("self-checks: passed ({})", passed.join(", "))),
+                    Ok(passed) => {
+                        lines.push(format!("self-checks: passed ({})", passed.join(", ")))
+                    }
                     Err(e) => problems.push(e.to_string()),
                 }
             }

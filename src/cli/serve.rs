@@ -9,9 +9,9 @@ use tracing::info;
 
 use crate::config::{Config, LogFormat, LoggingConfig};
 use crate::fips::{self, KnownAnswers};
-use crate::server::tls::{self, TlsMode};
 use crate::hsm::Hsm;
 use crate::keystore::HsmRecordMac;
+use crate::server::tls::{self, TlsMode};
 use crate::server::{health, RunningServer};
 use crate::service::{Identity, ReadinessProbe, ServerInfo, Service};
 use crate::store::{SledStore, Store, StoreError, StoreOptions, UniqueIdentifier};

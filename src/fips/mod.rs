@@ -304,11 +304,20 @@ mod tests {
     fn warns_when_the_profile_forbids_plaintext_export() {
         let p = Profile::load("yubihsm2").unwrap();
         let w = assess_hsm(&fips_on(true), &p).unwrap();
-        assert!(w.iter().any(|w| w.contains("forbids plaintext export")), "{w:?}");
-        assert!(w.iter().any(|w| w.contains("cannot be read over PKCS#11")), "{w:?}");
+        assert!(
+            w.iter().any(|w| w.contains("forbids plaintext export")),
+            "{w:?}"
+        );
+        assert!(
+            w.iter().any(|w| w.contains("cannot be read over PKCS#11")),
+            "{w:?}"
+        );
         let p = Profile::load("luna").unwrap();
         let w = assess_hsm(&fips_on(false), &p).unwrap();
-        assert!(w.iter().any(|w| w.contains("only if the HSM's policy")), "{w:?}");
+        assert!(
+            w.iter().any(|w| w.contains("only if the HSM's policy")),
+            "{w:?}"
+        );
     }
 
     #[test]

@@ -162,11 +162,7 @@ fn enum_label(table: &str, value: u32) -> String {
         .unwrap_or_else(|| format!("{table} 0x{value:08X}"))
 }
 
-fn refuse(
-    subject: impl Into<String>,
-    reason: impl Into<String>,
-    reference: &str,
-) -> PolicyRefusal {
+fn refuse(subject: impl Into<String>, reason: impl Into<String>, reference: &str) -> PolicyRefusal {
     let r = PolicyRefusal {
         subject: subject.into(),
         reason: reason.into(),
@@ -363,9 +359,7 @@ impl Table {
         if let Some(a) = params.cryptographic_algorithm {
             allows(self.algorithm_rule(a)?, operation)?;
         }
-        let algorithm = params
-            .cryptographic_algorithm
-            .or(key.map(|k| k.algorithm));
+        let algorithm = params.cryptographic_algorithm.or(key.map(|k| k.algorithm));
         if let Some(m) = params.block_cipher_mode {
             match self.modes.get(&m.0) {
                 None => return Err(not_listed("BlockCipherMode", m.0)),
@@ -434,7 +428,8 @@ impl Table {
         operation: Option<CryptoOperation>,
     ) -> Result<(), PolicyRefusal> {
         let entries = &self.paddings;
-        let family = |a: CryptographicAlgorithm| entries.iter().any(|(_, r)| r.algorithm == Some(a.0));
+        let family =
+            |a: CryptographicAlgorithm| entries.iter().any(|(_, r)| r.algorithm == Some(a.0));
         let candidates: Vec<&Rule> = match algorithm {
             Some(a) if family(a) => entries
                 .iter()

@@ -131,13 +131,11 @@ fn resolve(
     table: &'static str,
     name: &str,
 ) -> Result<u32, TableError> {
-    tables::enum_value(EnumKind::Named(table), name, None).ok_or_else(|| {
-        TableError::UnknownName {
-            section,
-            field,
-            table,
-            name: name.to_owned(),
-        }
+    tables::enum_value(EnumKind::Named(table), name, None).ok_or_else(|| TableError::UnknownName {
+        section,
+        field,
+        table,
+        name: name.to_owned(),
     })
 }
 
@@ -178,12 +176,7 @@ fn rule(section: &'static str, raw: RawEntry) -> Result<Rule, TableError> {
         ),
     };
     let algorithm = match &raw.algorithm {
-        Some(a) => Some(resolve(
-            section,
-            "algorithm",
-            "CryptographicAlgorithm",
-            a,
-        )?),
+        Some(a) => Some(resolve(section, "algorithm", "CryptographicAlgorithm", a)?),
         None => None,
     };
     if raw.reference.trim().is_empty() {

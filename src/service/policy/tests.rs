@@ -136,8 +136,11 @@ fn rejects_short_rsa_and_hmac_keys_and_wrong_aes_lengths() {
          security: disallowed)]"
     );
     assert!(refused_key(A::RSA, Some(2047), usage::SIGN).contains("RSA-2047"));
-    assert!(refused_key(A::HMAC_SHA256, Some(64), usage::MAC_GENERATE)
-        .starts_with("not approved in FIPS mode: HMAC-SHA-256-64: HMAC-SHA-256 keys need at least 112 bits"));
+    assert!(
+        refused_key(A::HMAC_SHA256, Some(64), usage::MAC_GENERATE).starts_with(
+            "not approved in FIPS mode: HMAC-SHA-256-64: HMAC-SHA-256 keys need at least 112 bits"
+        )
+    );
     assert!(refused_key(A::AES, Some(64), ENC_DEC)
         .starts_with("not approved in FIPS mode: AES-64: AES keys are 128, 192, 256 bits"));
     // An RSA-1024 key cannot be used either.
@@ -187,8 +190,14 @@ fn accepts_every_approved_key() {
 #[test]
 fn rejects_curves_outside_the_table() {
     let p = policy();
-    let e = p.check_curve(RecommendedCurve::P_192).unwrap_err().to_string();
-    assert!(e.starts_with("not approved in FIPS mode: P-192: disallowed"), "{e}");
+    let e = p
+        .check_curve(RecommendedCurve::P_192)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("not approved in FIPS mode: P-192: disallowed"),
+        "{e}"
+    );
     let e = p
         .check_curve(RecommendedCurve::BRAINPOOLP256_R1)
         .unwrap_err()
@@ -374,7 +383,9 @@ fn rejects_sha1_and_md5_signatures_and_accepts_sha1_verification() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.starts_with("not approved in FIPS mode: SHA-1 signatures: signature generation disallowed"),
+        e.starts_with(
+            "not approved in FIPS mode: SHA-1 signatures: signature generation disallowed"
+        ),
         "{e}"
     );
     p.check_operation(CryptoOperation::SignatureVerify, Some(&ec), &sha1)
@@ -411,7 +422,10 @@ fn rejects_sha1_and_md5_signatures_and_accepts_sha1_verification() {
         .check_operation(CryptoOperation::SignatureVerify, Some(&ec), &md5)
         .unwrap_err()
         .to_string();
-    assert!(e.starts_with("not approved in FIPS mode: MD5: disallowed"), "{e}");
+    assert!(
+        e.starts_with("not approved in FIPS mode: MD5: disallowed"),
+        "{e}"
+    );
     for d in [
         DigitalSignatureAlgorithm::SHA_256_WITH_RSA_ENCRYPTION,
         DigitalSignatureAlgorithm::RSASSA_PSS,
@@ -457,7 +471,10 @@ fn accepts_hmac_sha1_and_sha2_and_rejects_hmac_md5() {
         )
         .unwrap_err()
         .to_string();
-    assert!(e.starts_with("not approved in FIPS mode: HMAC-MD5: disallowed"), "{e}");
+    assert!(
+        e.starts_with("not approved in FIPS mode: HMAC-MD5: disallowed"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -528,7 +545,10 @@ fn rejects_broken_tables() {
     ))
     .unwrap_err()
     .to_string();
-    assert!(e.contains("\"AESX\" is not a KMIP CryptographicAlgorithm name"), "{e}");
+    assert!(
+        e.contains("\"AESX\" is not a KMIP CryptographicAlgorithm name"),
+        "{e}"
+    );
     let e = Table::parse(&format!(
         "{base}[[algorithm]]\nkmip = \"DES3\"\nname = \"x\"\nstatus = \"legacy\"\nreference = \"r\"\n"
     ))
@@ -542,7 +562,9 @@ fn rejects_broken_tables() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("listed twice"), "{e}");
-    let e = Table::parse("version = 1\nbogus = 2\n").unwrap_err().to_string();
+    let e = Table::parse("version = 1\nbogus = 2\n")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("bogus"), "{e}");
 }
 
