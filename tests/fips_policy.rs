@@ -3,9 +3,9 @@
 //! Permission Denied with `not approved in FIPS mode: …`, logged, and the same request is not
 //! refused by the policy when it is off.
 //!
-//! While the lifecycle and crypto handlers are not merged, a request that passes the policy
-//! reaches dispatch and is answered Operation Not Supported; once they are, the "outside FIPS
-//! mode" half of these cases answers Success where the token supports the algorithm.
+//! The service here has no HSM or store: a request that passes the policy reaches dispatch and
+//! is answered Operation Not Supported. `tests/fips_create.rs` runs Create with the lifecycle
+//! handlers on a token; the crypto operations (Encrypt, MAC, …) have no handlers yet.
 
 mod server_support;
 

@@ -109,8 +109,8 @@ async fn kmip_port_answers_unsupported_operations_and_batches_item_by_item() {
                         b"a",
                         hsmkms::kmip::RequestPayload::DiscoverVersions(Default::default()),
                     ),
-                    (Operation::CREATE, b"b", empty()),
-                    (Operation::GET, b"c", empty()),
+                    (Operation::ENCRYPT, b"b", empty()),
+                    (Operation::SIGN, b"c", empty()),
                 ],
             ),
             &Default::default(),
@@ -136,12 +136,12 @@ async fn kmip_port_answers_unsupported_operations_and_batches_item_by_item() {
                 None
             ),
             (
-                Some(Operation::CREATE),
+                Some(Operation::ENCRYPT),
                 Some(b"b".to_vec()),
                 Some(ResultReason::OPERATION_NOT_SUPPORTED)
             ),
             (
-                Some(Operation::GET),
+                Some(Operation::SIGN),
                 Some(b"c".to_vec()),
                 Some(ResultReason::OPERATION_NOT_SUPPORTED)
             ),

@@ -26,6 +26,7 @@ fn every_vector_round_trips_through_tree_binary_xml_json_and_typed_layer() {
         dir.display()
     );
     let mut count = 0;
+    let mut typed_object_items = 0;
     for path in &files {
         let dir_version = file_version(path);
         for (i, mut node) in messages(path).into_iter().enumerate() {
@@ -46,6 +47,19 @@ fn every_vector_round_trips_through_tree_binary_xml_json_and_typed_layer() {
                 json::from_json(&j, version).unwrap_or_else(|e| panic!("{at}: {e}\n{j}"));
             assert_eq!(from_json, tree, "{at}: JSON round trip");
             let typed = Message::from_item(&back).unwrap_or_else(|e| panic!("{at}: typed: {e}"));
+            // The lifecycle operations are typed, never left as trees.
+            if let Message::Request(r) = &typed {
+                for b in &r.batch_items {
+                    if hsmkms::service::OBJECT_OPERATIONS.contains(&b.operation) {
+                        assert!(
+                            !matches!(b.payload, hsmkms::kmip::RequestPayload::Other(_)),
+                            "{at}: {:?} payload not typed",
+                            b.operation
+                        );
+                        typed_object_items += 1;
+                    }
+                }
+            }
             let re = ttlv::to_vec(&typed.to_item());
             assert!(
                 re == bytes,
@@ -56,6 +70,10 @@ fn every_vector_round_trips_through_tree_binary_xml_json_and_typed_layer() {
         }
     }
     assert_eq!(count, EXPECTED_MESSAGES);
+    assert!(
+        typed_object_items > 500,
+        "{typed_object_items} typed object requests"
+    );
 }
 
 #[test]

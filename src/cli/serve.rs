@@ -145,6 +145,7 @@ pub fn serve_with(config_path: &Path, answers: &KnownAnswers) -> Result<(), Serv
     let service = Arc::new(
         service(&config)
             .with_policy(policy)
+            .with_objects(hsm.clone(), store.clone())
             .with_probe(Box::new(HsmProbe(hsm.clone())))
             .with_probe(Box::new(StoreProbe(store.clone()))),
     );

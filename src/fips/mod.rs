@@ -1,8 +1,8 @@
 //! FIPS mode at start-up and in `hsmkms doctor`: the AWS-LC FIPS module's state (FIPS mode and
 //! its power-on self-test), what the HSM profile says about the HSM's approved mode and
 //! plaintext export (warnings, or refusals in strict mode), the known-answer self-checks through
-//! the HSM ([`selftest`]), the one-line report, and the random bytes for identifiers (from the
-//! same validated module).
+//! the HSM ([`selftest`]), the one-line report, and random bytes outside the HSM (from the same
+//! validated module).
 //!
 //! What does not live here: the approved-algorithm policy applied to requests
 //! ([`crate::service::policy`]) and the TLS algorithm restrictions ([`crate::server::tls`]).
@@ -224,14 +224,15 @@ pub fn startup(
     ))
 }
 
-/// `len` random bytes from the AWS-LC module (its approved DRBG in a `fips` build). Identifiers
-/// and nonces outside the HSM come from here.
+/// Random bytes from the AWS-LC module (its approved DRBG in a `fips` build), for any random
+/// value hsmkms needs outside the HSM. (Unique identifiers come from the HSM's
+/// `C_GenerateRandom`, inside its boundary.)
 pub fn random_bytes(buf: &mut [u8]) -> Result<(), aws_lc_rs::error::Unspecified> {
     use aws_lc_rs::rand::SecureRandom;
     aws_lc_rs::rand::SystemRandom::new().fill(buf)
 }
 
-/// A random (version 4) UUID in its text form, for unique identifiers.
+/// A random (version 4) UUID in its text form from [`random_bytes`].
 pub fn random_identifier() -> Result<String, aws_lc_rs::error::Unspecified> {
     let mut b = [0u8; 16];
     random_bytes(&mut b)?;

@@ -82,7 +82,8 @@ fn spec_text_name(tag: Tag) -> String {
         if boundary {
             out.push(' ');
         }
-        out.push(*c);
+        // Some specification tables spell a tag with an underscore (`Compromise_Date`).
+        out.push(if *c == '_' { ' ' } else { *c });
     }
     out
 }
@@ -282,6 +283,7 @@ mod tests {
             (Tag::OPERATION_POLICY_NAME, "Operation Policy Name"),
             (Tag::CONTACT_INFORMATION, "Contact Information"),
             (Tag::ORIGINAL_CREATION_DATE, "Original Creation Date"),
+            (Tag::COMPROMISE_DATE, "Compromise Date"),
         ] {
             assert_eq!(spec_text_name(tag), text);
             assert_eq!(

@@ -2,6 +2,7 @@
 //!
 //! - [`message`]: request/response messages, headers, batch items;
 //! - [`payload`]: payloads by operation (typed as operations are implemented; others stay trees);
+//! - [`operations`]: the typed payloads of the object operations, one file per operation;
 //! - [`attributes`]: the one internal attribute model and its 1.x and 2.x wire forms;
 //! - [`compat`]: the version differences (attribute availability, usage-mask bits);
 //! - [`fields`]: the ordered-field cursor and builder every typed structure uses.
@@ -12,6 +13,7 @@ pub mod attributes;
 pub mod compat;
 pub mod fields;
 pub mod message;
+pub mod operations;
 pub mod payload;
 
 pub use fields::KmipError;

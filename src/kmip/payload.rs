@@ -4,6 +4,22 @@
 
 use crate::kmip::fields::{as_enum, Builder, Fields, KmipError};
 use crate::kmip::message::ProtocolVersion;
+use crate::kmip::operations::activate::IdentifierPayload;
+use crate::kmip::operations::add_attribute::AddAttributeRequest;
+use crate::kmip::operations::check::CheckPayload;
+use crate::kmip::operations::create::{CreateRequest, CreateResponse};
+use crate::kmip::operations::delete_attribute::DeleteAttributeRequest;
+use crate::kmip::operations::get::{GetRequest, GetResponse};
+use crate::kmip::operations::get_attribute_list::{
+    GetAttributeListRequest, GetAttributeListResponse,
+};
+use crate::kmip::operations::get_attributes::{GetAttributesRequest, GetAttributesResponse};
+use crate::kmip::operations::locate::{LocateRequest, LocateResponse};
+use crate::kmip::operations::modify_attribute::ModifyAttributeRequest;
+use crate::kmip::operations::register::{RegisterRequest, RegisterResponse};
+use crate::kmip::operations::revoke::RevokeRequest;
+use crate::kmip::operations::set_attribute::SetAttributeRequest;
+use crate::kmip::operations::AttributeEditResponse;
 use crate::ttlv::enums::{
     AttestationType, ClientRegistrationMethod, InteropFunction, ObjectType, Operation,
     QueryFunction,
@@ -153,6 +169,20 @@ pub enum RequestPayload {
     Query(QueryRequest),
     Interop(InteropRequest),
     Log(LogRequest),
+    Create(CreateRequest),
+    Register(RegisterRequest),
+    Get(GetRequest),
+    GetAttributes(GetAttributesRequest),
+    GetAttributeList(GetAttributeListRequest),
+    AddAttribute(AddAttributeRequest),
+    ModifyAttribute(ModifyAttributeRequest),
+    DeleteAttribute(DeleteAttributeRequest),
+    SetAttribute(SetAttributeRequest),
+    Activate(IdentifierPayload),
+    Revoke(RevokeRequest),
+    Destroy(IdentifierPayload),
+    Check(CheckPayload),
+    Locate(LocateRequest),
     /// An operation whose payload is not typed yet: the tree as received.
     Other(Item),
 }
@@ -191,6 +221,38 @@ impl RequestPayload {
                 f.finish()?;
                 RequestPayload::Log(LogRequest { log_message })
             }
+            Operation::CREATE => RequestPayload::Create(CreateRequest::from_item(item)?),
+            Operation::REGISTER => RequestPayload::Register(RegisterRequest::from_item(item)?),
+            Operation::GET => RequestPayload::Get(GetRequest::from_item(item)?),
+            Operation::GET_ATTRIBUTES => {
+                RequestPayload::GetAttributes(GetAttributesRequest::from_item(item)?)
+            }
+            Operation::GET_ATTRIBUTE_LIST => {
+                RequestPayload::GetAttributeList(GetAttributeListRequest::from_item(item)?)
+            }
+            Operation::ADD_ATTRIBUTE => {
+                RequestPayload::AddAttribute(AddAttributeRequest::from_item(item)?)
+            }
+            Operation::MODIFY_ATTRIBUTE => {
+                RequestPayload::ModifyAttribute(ModifyAttributeRequest::from_item(item)?)
+            }
+            Operation::DELETE_ATTRIBUTE => {
+                RequestPayload::DeleteAttribute(DeleteAttributeRequest::from_item(item)?)
+            }
+            Operation::SET_ATTRIBUTE => {
+                RequestPayload::SetAttribute(SetAttributeRequest::from_item(item)?)
+            }
+            Operation::ACTIVATE => {
+                RequestPayload::Activate(IdentifierPayload::from_item(item, Tag::REQUEST_PAYLOAD)?)
+            }
+            Operation::REVOKE => RequestPayload::Revoke(RevokeRequest::from_item(item)?),
+            Operation::DESTROY => {
+                RequestPayload::Destroy(IdentifierPayload::from_item(item, Tag::REQUEST_PAYLOAD)?)
+            }
+            Operation::CHECK => {
+                RequestPayload::Check(CheckPayload::from_item(item, Tag::REQUEST_PAYLOAD)?)
+            }
+            Operation::LOCATE => RequestPayload::Locate(LocateRequest::from_item(item)?),
             _ => {
                 Fields::open(item, Tag::REQUEST_PAYLOAD)?;
                 RequestPayload::Other(item.clone())
@@ -216,6 +278,21 @@ impl RequestPayload {
                     .enums(Tag::QUERY_FUNCTION, &f)
                     .build(Tag::REQUEST_PAYLOAD)
             }
+            RequestPayload::Create(r) => r.to_item(),
+            RequestPayload::Register(r) => r.to_item(),
+            RequestPayload::Get(r) => r.to_item(),
+            RequestPayload::GetAttributes(r) => r.to_item(),
+            RequestPayload::GetAttributeList(r) => r.to_item(),
+            RequestPayload::AddAttribute(r) => r.to_item(),
+            RequestPayload::ModifyAttribute(r) => r.to_item(),
+            RequestPayload::DeleteAttribute(r) => r.to_item(),
+            RequestPayload::SetAttribute(r) => r.to_item(),
+            RequestPayload::Activate(r) | RequestPayload::Destroy(r) => {
+                r.to_item(Tag::REQUEST_PAYLOAD)
+            }
+            RequestPayload::Revoke(r) => r.to_item(),
+            RequestPayload::Check(r) => r.to_item(Tag::REQUEST_PAYLOAD),
+            RequestPayload::Locate(r) => r.to_item(),
             RequestPayload::Other(item) => item.clone(),
         }
     }
@@ -231,6 +308,17 @@ pub fn empty_response_payload() -> ResponsePayload {
 pub enum ResponsePayload {
     DiscoverVersions(DiscoverVersionsResponse),
     Query(Box<QueryResponse>),
+    Create(CreateResponse),
+    Register(RegisterResponse),
+    Get(Box<GetResponse>),
+    GetAttributes(GetAttributesResponse),
+    GetAttributeList(GetAttributeListResponse),
+    /// Add, Modify and Delete Attribute.
+    AttributeEdit(AttributeEditResponse),
+    /// Activate, Revoke, Destroy and Set Attribute: the identifier only.
+    Identifier(IdentifierPayload),
+    Check(CheckPayload),
+    Locate(LocateResponse),
     /// An operation whose payload is not typed yet: the tree as built or received.
     Other(Item),
 }
@@ -247,6 +335,35 @@ impl ResponsePayload {
             Some(Operation::QUERY) => {
                 ResponsePayload::Query(Box::new(QueryResponse::from_item(item)?))
             }
+            Some(Operation::CREATE) => ResponsePayload::Create(CreateResponse::from_item(item)?),
+            Some(Operation::REGISTER) => {
+                ResponsePayload::Register(RegisterResponse::from_item(item)?)
+            }
+            Some(Operation::GET) => ResponsePayload::Get(Box::new(GetResponse::from_item(item)?)),
+            Some(Operation::GET_ATTRIBUTES) => {
+                ResponsePayload::GetAttributes(GetAttributesResponse::from_item(item)?)
+            }
+            Some(Operation::GET_ATTRIBUTE_LIST) => {
+                ResponsePayload::GetAttributeList(GetAttributeListResponse::from_item(item)?)
+            }
+            Some(
+                Operation::ADD_ATTRIBUTE
+                | Operation::MODIFY_ATTRIBUTE
+                | Operation::DELETE_ATTRIBUTE,
+            ) => ResponsePayload::AttributeEdit(AttributeEditResponse::from_item(item)?),
+            Some(
+                Operation::ACTIVATE
+                | Operation::REVOKE
+                | Operation::DESTROY
+                | Operation::SET_ATTRIBUTE,
+            ) => ResponsePayload::Identifier(IdentifierPayload::from_item(
+                item,
+                Tag::RESPONSE_PAYLOAD,
+            )?),
+            Some(Operation::CHECK) => {
+                ResponsePayload::Check(CheckPayload::from_item(item, Tag::RESPONSE_PAYLOAD)?)
+            }
+            Some(Operation::LOCATE) => ResponsePayload::Locate(LocateResponse::from_item(item)?),
             _ => {
                 Fields::open(item, Tag::RESPONSE_PAYLOAD)?;
                 ResponsePayload::Other(item.clone())
@@ -260,6 +377,15 @@ impl ResponsePayload {
                 versions_to(&r.protocol_versions, Tag::RESPONSE_PAYLOAD)
             }
             ResponsePayload::Query(q) => q.to_item(),
+            ResponsePayload::Create(r) => r.to_item(),
+            ResponsePayload::Register(r) => r.to_item(),
+            ResponsePayload::Get(r) => r.to_item(),
+            ResponsePayload::GetAttributes(r) => r.to_item(),
+            ResponsePayload::GetAttributeList(r) => r.to_item(),
+            ResponsePayload::AttributeEdit(r) => r.to_item(),
+            ResponsePayload::Identifier(r) => r.to_item(Tag::RESPONSE_PAYLOAD),
+            ResponsePayload::Check(r) => r.to_item(Tag::RESPONSE_PAYLOAD),
+            ResponsePayload::Locate(r) => r.to_item(),
             ResponsePayload::Other(item) => item.clone(),
         }
     }

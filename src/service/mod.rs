@@ -7,19 +7,42 @@
 //! `handle` is synchronous: the server runs it on a blocking thread, so handlers that call the
 //! HSM or the store simply call them.
 //!
-//! - [`discover_versions`], [`query`], [`interop`], [`log`]: the operations answered so far;
-//! - [`error`]: [`OpError`] and its Result Reasons;
+//! - [`discover_versions`], [`query`], [`interop`], [`log`]: the protocol operations;
+//! - one file per object operation: [`create`], [`register`], [`get`], [`get_attributes`],
+//!   [`get_attribute_list`], [`add_attribute`], [`modify_attribute`], [`delete_attribute`],
+//!   [`set_attribute`], [`activate`], [`revoke`], [`destroy`], [`check`], [`locate`];
+//! - [`objects`]: the HSM and store behind them, ownership, date-driven states, the record
+//!   mapping; [`new_object`], [`attribute_edit`], [`attribute_rules`]: what they share;
+//! - [`error`]: [`OpError`] and its Result Reasons, per protocol version;
 //! - [`identity`]: [`Identity`], who the client is (from its certificate);
 //! - [`policy`]: the FIPS approved-algorithm [`Policy`], applied to every batch item before
 //!   dispatch and offered to the handlers (see its documentation for what they must call).
 
+pub mod activate;
+pub mod add_attribute;
+pub mod attribute_edit;
+pub mod attribute_rules;
+pub mod check;
+pub mod create;
+pub mod delete_attribute;
+pub mod destroy;
 pub mod discover_versions;
 pub mod error;
+pub mod get;
+pub mod get_attribute_list;
+pub mod get_attributes;
 pub mod identity;
 pub mod interop;
+pub mod locate;
 pub mod log;
+pub mod modify_attribute;
+pub mod new_object;
+pub mod objects;
 pub mod policy;
 pub mod query;
+pub mod register;
+pub mod revoke;
+pub mod set_attribute;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -46,13 +69,33 @@ pub const PROTOCOL_VERSIONS: [ProtocolVersion; 7] = [
     ProtocolVersion::new(1, 0),
 ];
 
-/// The operations [`Service::handle`] implements — what Query reports, and nothing more. A unit
-/// test checks that each one is dispatched and that the others answer Operation Not Supported.
+/// The operations [`Service::handle`] implements without an object backend — what Query
+/// reports for such a service. A unit test checks that each one is dispatched and that the
+/// others answer Operation Not Supported.
 pub const OPERATIONS: &[Operation] = &[
     Operation::QUERY,
     Operation::DISCOVER_VERSIONS,
     Operation::LOG,
     Operation::INTEROP,
+];
+
+/// The object operations, answered when the service has its HSM and store
+/// ([`Service::with_objects`]).
+pub const OBJECT_OPERATIONS: &[Operation] = &[
+    Operation::CREATE,
+    Operation::REGISTER,
+    Operation::LOCATE,
+    Operation::CHECK,
+    Operation::GET,
+    Operation::GET_ATTRIBUTES,
+    Operation::GET_ATTRIBUTE_LIST,
+    Operation::ADD_ATTRIBUTE,
+    Operation::MODIFY_ATTRIBUTE,
+    Operation::DELETE_ATTRIBUTE,
+    Operation::SET_ATTRIBUTE,
+    Operation::ACTIVATE,
+    Operation::REVOKE,
+    Operation::DESTROY,
 ];
 
 /// What the server says about itself in Query.
@@ -76,11 +119,27 @@ impl Default for ServerInfo {
     }
 }
 
-/// Per request: who asks, and in which protocol version the answer is shaped.
-#[derive(Debug, Clone, Copy)]
+/// Per batch item: who asks, whether they are an admin, the protocol version the answer is
+/// shaped in, and the ID placeholder left by an earlier item of the same request.
+#[derive(Debug, Clone)]
 pub struct Context<'a> {
     pub identity: &'a Identity,
     pub version: ProtocolVersion,
+    /// `[access] admins` lists the identity: it sees and manages every object.
+    pub admin: bool,
+    /// The ID placeholder (KMIP 1.4 §6.2): the identifier of the last object created,
+    /// registered or located alone in this request.
+    pub placeholder: Option<String>,
+}
+
+impl Context<'_> {
+    /// The object an item is about: its Unique Identifier, or the ID placeholder.
+    pub fn uid(&self, given: Option<&str>) -> Result<String, OpError> {
+        given
+            .map(str::to_owned)
+            .or_else(|| self.placeholder.clone())
+            .ok_or(OpError::MissingIdentifier)
+    }
 }
 
 /// Something the service needs before it can answer (the HSM session pool, the store): asked by
@@ -92,13 +151,15 @@ pub trait ReadinessProbe: Send + Sync {
     fn check(&self) -> Result<(), String>;
 }
 
-/// The KMIP service. Later issues add the HSM and the store here.
+/// The KMIP service: the protocol operations, and the object operations once it has its HSM
+/// and store ([`Service::with_objects`]).
 #[derive(Default)]
 pub struct Service {
     info: ServerInfo,
     admins: Vec<Identity>,
     probes: Vec<Box<dyn ReadinessProbe>>,
     policy: Policy,
+    objects: Option<objects::Objects>,
 }
 
 impl std::fmt::Debug for Service {
@@ -106,6 +167,7 @@ impl std::fmt::Debug for Service {
         f.debug_struct("Service")
             .field("info", &self.info)
             .field("admins", &self.admins)
+            .field("objects", &self.objects)
             .field(
                 "probes",
                 &self.probes.iter().map(|p| p.name()).collect::<Vec<_>>(),
@@ -122,6 +184,35 @@ impl Service {
             admins,
             probes: Vec::new(),
             policy: Policy::off(),
+            objects: None,
+        }
+    }
+
+    /// Gives the service its HSM and store: the object operations are answered from now on.
+    pub fn with_objects(
+        mut self,
+        hsm: std::sync::Arc<crate::hsm::Hsm>,
+        store: std::sync::Arc<crate::store::SledStore>,
+    ) -> Self {
+        self.objects = Some(objects::Objects { hsm, store });
+        self
+    }
+
+    /// The operations this service answers (what Query lists).
+    pub fn operations(&self) -> Vec<Operation> {
+        let mut ops = OPERATIONS.to_vec();
+        if self.objects.is_some() {
+            ops.extend_from_slice(OBJECT_OPERATIONS);
+        }
+        ops
+    }
+
+    /// The object types this service manages (what Query Objects lists).
+    pub fn object_types(&self) -> &'static [crate::ttlv::enums::ObjectType] {
+        if self.objects.is_some() {
+            query::OBJECT_TYPES
+        } else {
+            &[]
         }
     }
 
@@ -157,26 +248,35 @@ impl Service {
 
     /// Answers one request: each batch item in order (KMIP 1.4 §7, 2.1 §8). With Batch Error
     /// Continuation Option Stop (the default) or Undo, processing stops at the first failed item
-    /// and only the items processed are answered (no operation here changes state, so Undo has
-    /// nothing to undo); with Continue every item is answered.
+    /// and only the items processed are answered (Undo does not roll back the items that
+    /// succeeded: that is the batches issue's); with Continue every item is answered. Create,
+    /// Register and a Locate that finds one object set the ID placeholder for later items.
     pub fn handle(&self, identity: &Identity, request: RequestMessage) -> ResponseMessage {
         let version = request.header.protocol_version;
         if !version_supported(version) {
             return self.unsupported_version(identity, request);
         }
-        let ctx = Context { identity, version };
+        let mut ctx = Context {
+            identity,
+            version,
+            admin: self.is_admin(identity),
+            placeholder: None,
+        };
         let continue_on_error = request.header.batch_error_continuation_option
             == Some(BatchErrorContinuationOption::CONTINUE);
         let mut answers = Vec::with_capacity(request.batch_items.len());
         for item in request.batch_items {
             let answer = self.handle_item(&ctx, item);
+            if let Some(uid) = placeholder_of(&answer) {
+                ctx.placeholder = Some(uid);
+            }
             let failed = answer.result_status != ResultStatus::SUCCESS;
             answers.push(answer);
             if failed && !continue_on_error {
                 break;
             }
         }
-        let answers = limit_size(answers, request.header.maximum_response_size);
+        let answers = limit_size(answers, request.header.maximum_response_size, version);
         response(version, answers)
     }
 
@@ -192,7 +292,12 @@ impl Service {
         let id = item.unique_batch_item_id.clone();
         let answer = match self.dispatch(ctx, item) {
             Ok(payload) => ResponseBatchItem::success(operation, id, Some(payload)),
-            Err(e) => ResponseBatchItem::failure(Some(operation), id, e.reason(), e.to_string()),
+            Err(e) => ResponseBatchItem::failure(
+                Some(operation),
+                id,
+                e.reason(ctx.version),
+                e.to_string(),
+            ),
         };
         match answer.result_reason {
             None => {
@@ -215,14 +320,38 @@ impl Service {
         item: RequestBatchItem,
     ) -> Result<ResponsePayload, OpError> {
         self.policy.check_request(item.operation, &item.payload)?;
-        match (item.operation, item.payload) {
+        let o = match (item.operation, item.payload) {
             (Operation::DISCOVER_VERSIONS, RequestPayload::DiscoverVersions(r)) => {
-                Ok(discover_versions::handle(ctx, &r))
+                return Ok(discover_versions::handle(ctx, &r))
             }
-            (Operation::QUERY, RequestPayload::Query(r)) => Ok(query::handle(ctx, &self.info, &r)),
-            (Operation::INTEROP, RequestPayload::Interop(r)) => Ok(interop::handle(ctx, &r)),
-            (Operation::LOG, RequestPayload::Log(r)) => Ok(log::handle(ctx, &r)),
-            (operation, _) => Err(OpError::OperationNotSupported(operation)),
+            (Operation::QUERY, RequestPayload::Query(r)) => {
+                return Ok(query::handle(ctx, self, &r))
+            }
+            (Operation::INTEROP, RequestPayload::Interop(r)) => {
+                return Ok(interop::handle(ctx, &r))
+            }
+            (Operation::LOG, RequestPayload::Log(r)) => return Ok(log::handle(ctx, &r)),
+            (operation, payload) => match &self.objects {
+                Some(o) => (o, operation, payload),
+                None => return Err(OpError::OperationNotSupported(operation)),
+            },
+        };
+        match o {
+            (o, _, RequestPayload::Create(r)) => create::handle(ctx, o, &self.policy, &r),
+            (o, _, RequestPayload::Register(r)) => register::handle(ctx, o, r),
+            (o, _, RequestPayload::Get(r)) => get::handle(ctx, o, &r),
+            (o, _, RequestPayload::GetAttributes(r)) => get_attributes::handle(ctx, o, &r),
+            (o, _, RequestPayload::GetAttributeList(r)) => get_attribute_list::handle(ctx, o, &r),
+            (o, _, RequestPayload::AddAttribute(r)) => add_attribute::handle(ctx, o, &r),
+            (o, _, RequestPayload::ModifyAttribute(r)) => modify_attribute::handle(ctx, o, &r),
+            (o, _, RequestPayload::DeleteAttribute(r)) => delete_attribute::handle(ctx, o, &r),
+            (o, _, RequestPayload::SetAttribute(r)) => set_attribute::handle(ctx, o, &r),
+            (o, _, RequestPayload::Activate(r)) => activate::handle(ctx, o, &r),
+            (o, _, RequestPayload::Revoke(r)) => revoke::handle(ctx, o, &r),
+            (o, _, RequestPayload::Destroy(r)) => destroy::handle(ctx, o, &r),
+            (o, _, RequestPayload::Check(r)) => check::handle(ctx, o, &r),
+            (o, _, RequestPayload::Locate(r)) => locate::handle(ctx, o, &r),
+            (_, operation, _) => Err(OpError::OperationNotSupported(operation)),
         }
     }
 
@@ -231,7 +360,12 @@ impl Service {
     /// Unsupported Protocol Version (2.x) or Invalid Message (1.x has no better reason).
     fn unsupported_version(&self, identity: &Identity, request: RequestMessage) -> ResponseMessage {
         let version = request.header.protocol_version;
-        let ctx = Context { identity, version };
+        let ctx = Context {
+            identity,
+            version,
+            admin: self.is_admin(identity),
+            placeholder: None,
+        };
         let answers = request
             .batch_items
             .into_iter()
@@ -243,7 +377,7 @@ impl Service {
                 ResponseBatchItem::failure(
                     Some(item.operation),
                     item.unique_batch_item_id,
-                    e.reason(),
+                    e.reason(version),
                     e.to_string(),
                 )
             })
@@ -325,7 +459,11 @@ fn response(version: ProtocolVersion, batch_items: Vec<ResponseBatchItem>) -> Re
 
 /// Maximum Response Size: when the encoded answer would exceed what the client accepts, every
 /// item is replaced by Response Too Large (as the OASIS MSGENC vectors expect).
-fn limit_size(answers: Vec<ResponseBatchItem>, maximum: Option<i32>) -> Vec<ResponseBatchItem> {
+fn limit_size(
+    answers: Vec<ResponseBatchItem>,
+    maximum: Option<i32>,
+    version: ProtocolVersion,
+) -> Vec<ResponseBatchItem> {
     let Some(max) = maximum.and_then(|m| usize::try_from(m).ok()) else {
         return answers;
     };
@@ -347,11 +485,27 @@ fn limit_size(answers: Vec<ResponseBatchItem>, maximum: Option<i32>) -> Vec<Resp
             ResponseBatchItem::failure(
                 a.operation,
                 a.unique_batch_item_id,
-                e.reason(),
+                e.reason(version),
                 e.to_string(),
             )
         })
         .collect()
+}
+
+/// The identifier a successful item leaves as the ID placeholder: Create's and Register's, and
+/// a Locate's when it found exactly one object.
+fn placeholder_of(answer: &ResponseBatchItem) -> Option<String> {
+    if answer.result_status != ResultStatus::SUCCESS {
+        return None;
+    }
+    match answer.payload.as_ref()? {
+        ResponsePayload::Create(c) => Some(c.unique_identifier.clone()),
+        ResponsePayload::Register(r) => Some(r.unique_identifier.clone()),
+        ResponsePayload::Locate(l) if l.unique_identifiers.len() == 1 => {
+            l.unique_identifiers.first().cloned()
+        }
+        _ => None,
+    }
 }
 
 /// Seconds since the Unix epoch, for Time Stamp.

@@ -1,8 +1,10 @@
 //! Query (KMIP 1.4 §4.25, 2.1 §6.1.37). Never fails; answers truthfully, only what the server
 //! implements:
-//! - Query Operations: [`OPERATIONS`](crate::service::OPERATIONS) that the client's protocol
-//!   version names (Log and Interop are 2.0 operations; Discover Versions arrived in 1.1);
-//! - Query Objects: the object types the server manages — none until object operations land;
+//! - Query Operations: the operations the service answers ([`Service::operations`]) that the
+//!   client's protocol version names (Log and Interop are 2.0 operations; Discover Versions
+//!   arrived in 1.1);
+//! - Query Objects: the object types the server manages ([`OBJECT_TYPES`], none without an
+//!   object backend);
 //! - Query Server Information: Vendor Identification and a Server Information structure (Server
 //!   Name, Server Version, Product Name, where the client's version defines those tags);
 //! - every other function (namespaces, extensions, attestation, RNGs, validations, profiles,
@@ -12,25 +14,30 @@ use crate::kmip::compat::{operation_known, tag_known};
 use crate::kmip::fields::Builder;
 use crate::kmip::payload::{QueryRequest, QueryResponse};
 use crate::kmip::ResponsePayload;
-use crate::service::{Context, ServerInfo, OPERATIONS};
+use crate::service::{Context, ServerInfo, Service};
 use crate::ttlv::enums::{ObjectType, QueryFunction};
 use crate::ttlv::{Item, Tag, Value};
 
 /// The object types the server manages (what Query Objects lists).
-pub const OBJECT_TYPES: &[ObjectType] = &[];
+pub const OBJECT_TYPES: &[ObjectType] = &[
+    ObjectType::SYMMETRIC_KEY,
+    ObjectType::SECRET_DATA,
+    ObjectType::OPAQUE_OBJECT,
+];
 
-pub fn handle(ctx: &Context<'_>, info: &ServerInfo, request: &QueryRequest) -> ResponsePayload {
+pub fn handle(ctx: &Context<'_>, service: &Service, request: &QueryRequest) -> ResponsePayload {
+    let info = &service.info;
     let asks = |f: QueryFunction| request.query_functions.contains(&f);
     let mut answer = QueryResponse::default();
     if asks(QueryFunction::QUERY_OPERATIONS) {
-        answer.operations = OPERATIONS
-            .iter()
-            .copied()
+        answer.operations = service
+            .operations()
+            .into_iter()
             .filter(|op| operation_known(*op, ctx.version))
             .collect();
     }
     if asks(QueryFunction::QUERY_OBJECTS) {
-        answer.object_types = OBJECT_TYPES.to_vec();
+        answer.object_types = service.object_types().to_vec();
     }
     if asks(QueryFunction::QUERY_SERVER_INFORMATION) {
         answer.vendor_identification = Some(info.vendor_identification.clone());

@@ -1,0 +1,139 @@
+//! Register (KMIP 1.4 §4.3, 2.1 §6.1.47): a Symmetric Key, Secret Data or Opaque Object given
+//! by the client, imported into the HSM (as an AES, Triple DES or generic secret key), wrapped
+//! under the KEK and stored; the clear bytes are zeroized. Material that is not a key (a
+//! password, opaque data) is kept as a generic secret.
+//!
+//! Result Reasons: Invalid Field (no object, or one of another type than Object Type),
+//! Feature Not Supported (other object types, wrapped or compressed key blocks), Key Format
+//! Type Not Supported, Cryptographic Failure (the HSM refused the material).
+
+use zeroize::Zeroize;
+
+use crate::hsm::{HashAlg, KeyKind, KeyUsage};
+use crate::kmip::operations::object::ManagedObject;
+use crate::kmip::operations::register::{RegisterRequest, RegisterResponse};
+use crate::kmip::ResponsePayload;
+use crate::secret::SecretBytes;
+use crate::service::new_object::{store_new, Material, Template};
+use crate::service::objects::{hsm_error, Objects, OPAQUE_DATA_TYPE, SECRET_DATA_TYPE};
+use crate::service::{Context, OpError};
+use crate::store::{self, AttrValue};
+use crate::ttlv::enums::{CryptographicAlgorithm, KeyFormatType};
+
+pub fn handle(
+    ctx: &Context<'_>,
+    objects: &Objects,
+    mut request: RegisterRequest,
+) -> Result<ResponsePayload, OpError> {
+    let template = Template::new(request.attributes.as_ref())?;
+    let object = request
+        .object
+        .as_mut()
+        .ok_or_else(|| OpError::Invalid("Register needs the object to register".into()))?;
+    if object.object_type() != Some(request.object_type) {
+        return Err(OpError::NotSupported(format!(
+            "Register of a {} is not supported (Symmetric Key, Secret Data and Opaque Object are), \
+             or the object does not match Object Type",
+            crate::service::enum_name("ObjectType", request.object_type.0)
+        )));
+    }
+    let not_clear = || {
+        OpError::NotSupported(
+            "only clear key material (Raw, Opaque or Transparent Symmetric Key, not wrapped or \
+             compressed) can be registered"
+                .into(),
+        )
+    };
+    let mut extra = Vec::new();
+    let (kind, material, format): (KeyKind, SecretBytes, Option<KeyFormatType>) = match object {
+        ManagedObject::SymmetricKey(kb) => {
+            let f = kb.key_format_type;
+            if f != KeyFormatType::RAW && f != KeyFormatType::TRANSPARENT_SYMMETRIC_KEY {
+                return Err(OpError::KeyFormatNotSupported(format!(
+                    "a symmetric key is registered in Raw or Transparent Symmetric Key format, not {}",
+                    crate::service::enum_name("KeyFormatType", f.0)
+                )));
+            }
+            let m = kb.take_material().ok_or_else(not_clear)?;
+            let algorithm = kb.cryptographic_algorithm.map(CryptographicAlgorithm);
+            let kind = match algorithm {
+                Some(CryptographicAlgorithm::AES) => KeyKind::Aes,
+                Some(CryptographicAlgorithm::DES3) => KeyKind::Des3,
+                _ => KeyKind::GenericSecret,
+            };
+            if let Some(a) = kb.cryptographic_algorithm {
+                extra.push(store::Attribute::new(
+                    "Cryptographic Algorithm",
+                    AttrValue::Enumeration(a),
+                ));
+            }
+            let bits = kb.cryptographic_length.unwrap_or(m.len() as i32 * 8);
+            extra.push(store::Attribute::new(
+                "Cryptographic Length",
+                AttrValue::Integer(bits),
+            ));
+            (kind, m, Some(KeyFormatType::RAW))
+        }
+        ManagedObject::SecretData {
+            secret_data_type,
+            key_block,
+        } => {
+            extra.push(store::Attribute::new(
+                SECRET_DATA_TYPE,
+                AttrValue::Enumeration(*secret_data_type),
+            ));
+            let m = key_block.take_material().ok_or_else(not_clear)?;
+            (KeyKind::GenericSecret, m, Some(KeyFormatType::OPAQUE))
+        }
+        ManagedObject::OpaqueObject {
+            opaque_data_type,
+            opaque_data_value,
+        } => {
+            extra.push(store::Attribute::new(
+                OPAQUE_DATA_TYPE,
+                AttrValue::Enumeration(*opaque_data_type),
+            ));
+            let m = SecretBytes::new(opaque_data_value.clone());
+            opaque_data_value.zeroize();
+            (KeyKind::GenericSecret, m, None)
+        }
+        ManagedObject::Other(_) => return Err(not_clear()),
+    };
+    for a in &template.attributes {
+        if matches!(&a.name, crate::kmip::attributes::AttributeName::Standard(t)
+            if crate::service::attribute_rules::CREATION_ONLY.contains(t))
+        {
+            return Err(OpError::ReadOnly(a.name.to_string()));
+        }
+    }
+    if material.is_empty() {
+        return Err(OpError::Invalid("the object holds no material".into()));
+    }
+    // The digest of the value as sent, computed by the HSM (C_Digest): a generic secret is
+    // zero-padded inside the HSM, so C_DigestKey would not digest the value the client knows.
+    let digest = objects
+        .hsm
+        .digest(HashAlg::Sha256, material.expose())
+        .map_err(hsm_error)?;
+    let wrapped = objects
+        .hsm
+        .import_secret(kind, material.expose(), KeyUsage::all())
+        .map_err(hsm_error)?;
+    drop(material);
+    let record = store_new(
+        ctx,
+        objects,
+        store::ObjectType(request.object_type.0),
+        &template,
+        Material {
+            wrapped,
+            digest: Some((digest, format)),
+            generated: false,
+        },
+        extra,
+    )?;
+    Ok(ResponsePayload::Register(RegisterResponse {
+        unique_identifier: record.unique_identifier.0,
+        template_attribute: None,
+    }))
+}
