@@ -50,10 +50,11 @@ stage clippy        cargo clippy --workspace --all-targets --locked -- -D warnin
 stage kryoptic      tools/build-kryoptic.sh
 stage pykmip-venv    tools/pykmip-env.sh
 stage tests         nextest
-# The HSM suite once more against the second token (every primitive, KEK versions, recovery).
+# The HSM suite once more against the second token (every primitive, KEK versions, recovery),
+# with the FIPS known-answer tests and the FIPS Create checks.
 hsm_suite_on_kryoptic() {
   HSMKMS_TEST_PKCS11=kryoptic HSMKMS_KRYOPTIC_MODULE="$ROOT/.cache-kryoptic/libkryoptic_pkcs11.so" \
-    nextest --test hsm --test keystore
+    nextest --test hsm --test keystore --test fips_selftest --test fips_create
 }
 stage tests-kryoptic hsm_suite_on_kryoptic
 stage dev-mode      tools/dev-smoke.sh
