@@ -2,8 +2,9 @@
 //! Create of DES, 3DES, Blowfish or RC2 is refused with its reason and AES-128/192/256 keys are
 //! created; outside FIPS mode the same requests are not refused by the policy, and a 3DES key
 //! is created where the token supports DES3 (SoftHSM; Kryoptic's minimal build has no DES3).
-//! The Create handler's own check (`policy.check_key` with the defaults applied) is tested
-//! directly too, since the request scan before dispatch refuses these requests first.
+//! The Create and Register handlers' own checks (`policy.check_key` with Create's defaults
+//! applied, with Register's real material length) are tested directly too, since the request
+//! scan before dispatch refuses most of these requests first.
 
 mod common;
 mod server_support;
@@ -14,13 +15,16 @@ use common::{TestToken, Token};
 use hsmkms::keystore::HsmRecordMac;
 use hsmkms::kmip::attributes::Attribute;
 use hsmkms::kmip::operations::create::CreateRequest;
+use hsmkms::kmip::operations::object::{KeyBlock, ManagedObject};
+use hsmkms::kmip::operations::register::RegisterRequest;
 use hsmkms::kmip::operations::AttributeSet;
 use hsmkms::kmip::RequestPayload;
+use hsmkms::secret::SecretBytes;
 use hsmkms::service::objects::Objects;
-use hsmkms::service::{create, Context, Identity, OpError, Policy, ServerInfo, Service};
+use hsmkms::service::{create, register, Context, Identity, OpError, Policy, ServerInfo, Service};
 use hsmkms::store::{SledStore, StoreOptions};
 use hsmkms::ttlv::enums::{
-    CryptographicAlgorithm as A, ObjectType, Operation, ResultReason, ResultStatus,
+    CryptographicAlgorithm as A, KeyFormatType, ObjectType, Operation, ResultReason, ResultStatus,
 };
 use hsmkms::ttlv::{Tag, Value};
 use server_support::*;
@@ -217,6 +221,79 @@ fn the_create_handler_checks_the_key_with_its_defaults() {
             &backend.objects,
             &Policy::off(),
             &create_key(A::DES3, Some(168), None),
+        )
+        .unwrap();
+    }
+}
+
+/// Register of a raw symmetric key: the algorithm in the key block, no length.
+fn register_key(algorithm: A, material: &[u8]) -> RegisterRequest {
+    RegisterRequest {
+        object_type: ObjectType::SYMMETRIC_KEY,
+        attributes: Some(AttributeSet::V1(vec![Attribute::new(
+            Tag::CRYPTOGRAPHIC_USAGE_MASK,
+            Value::Integer(12),
+        )])),
+        object: Some(ManagedObject::SymmetricKey(KeyBlock::with_material(
+            KeyFormatType::RAW,
+            &SecretBytes::new(material.to_vec()),
+            Some(algorithm.0),
+            None,
+        ))),
+        protection_storage_masks: None,
+    }
+}
+
+#[test]
+fn the_register_handler_checks_the_real_key_length() {
+    let backend = Backend::new();
+    let identity = Identity::new("alice");
+    let ctx = Context {
+        identity: &identity,
+        version: hsmkms::kmip::message::ProtocolVersion::new(1, 4),
+        admin: false,
+        placeholder: None,
+    };
+    let fips = Policy::enforced().unwrap();
+    // The request scan cannot see a length here (none is stated): the handler measures the
+    // material and refuses a 64-bit "AES" key.
+    let short = register_key(A::AES, &[7u8; 8]);
+    fips.check_request(
+        Operation::REGISTER,
+        &RequestPayload::Register(short.clone()),
+    )
+    .unwrap();
+    let e = register::handle(&ctx, &backend.objects, &fips, short).unwrap_err();
+    assert!(matches!(e, OpError::NotApproved(_)), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("not approved in FIPS mode: AES-64"),
+        "{e}"
+    );
+    register::handle(
+        &ctx,
+        &backend.objects,
+        &fips,
+        register_key(A::AES, &[7u8; 32]),
+    )
+    .unwrap();
+    let e = register::handle(
+        &ctx,
+        &backend.objects,
+        &fips,
+        register_key(A::DES3, &[7u8; 24]),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("3DES keys for Encrypt, Decrypt"),
+        "{e}"
+    );
+    if backend.token.kind == Token::SoftHsm {
+        register::handle(
+            &ctx,
+            &backend.objects,
+            &Policy::off(),
+            register_key(A::DES3, &[7u8; 24]),
         )
         .unwrap();
     }
