@@ -74,15 +74,30 @@ no_ring_in_fips() {
 }
 stage fips-no-ring  no_ring_in_fips
 stage fips-clippy   cargo clippy -p hsmkms --all-targets --locked --features fips -- -D warnings
-# The fips binary, and with it the TLS, FIPS policy/Create/self-check, server and PyKMIP tests and
-# the library's unit tests (every policy, config, TLS and self-check unit test). The general
-# suite already ran above with the plain build; this pass is what changes with the module.
+# The fips binary, and with it the general suite (requests unchecked: the tests' services run with
+# the policy off, TLS in the AWS-LC FIPS module) and the FIPS set with the policy on (fips_tls,
+# fips_policy, fips_create, fips_selftest, the library's policy and self-check unit tests).
 fips_tests() {
   cargo build -p hsmkms --locked --features fips --bins
-  cargo nextest run -p hsmkms --locked --no-fail-fast --features fips --lib \
-    --test fips_tls --test fips_policy --test fips_selftest --test fips_create \
-    --test server_basic --test server_refusals --test server_pykmip 2>&1 | tee -a "$NEXTEST_LOG"
+  cargo nextest run --workspace --locked --no-fail-fast --features fips 2>&1 | tee -a "$NEXTEST_LOG"
   return "${PIPESTATUS[0]}"
 }
+# The OASIS vectors against the fips binary with the policy on: every refusal is listed in
+# fips/vectors-refused.txt with the Result Message it must carry.
+fips_vectors() {
+  local allowed out rc=0 f msg _why
+  allowed=$(mktemp); out=$(mktemp)
+  cat tools/vectors-allowed.txt fips/vectors-refused.txt > "$allowed"
+  VECTORS_ALLOWED="$allowed" HSMKMS_FEATURES=fips tools/vectors.sh | tee "$out" || rc=$?
+  while IFS='|' read -r f msg _why; do
+    case "$f" in ''|'#'*) continue ;; esac
+    f=$(echo "$f" | xargs); msg=$(echo "$msg" | sed -E 's/^ +| +$//g')
+    grep -F "FAIL $f" "$out" | grep -qF "ResultMessage=\"$msg" || {
+      echo "fips-vectors: $f did not fail with \"$msg\"" >&2; rc=1; }
+  done < fips/vectors-refused.txt
+  rm -f "$allowed" "$out"
+  return "$rc"
+}
 stage fips-tests    fips_tests
+stage fips-vectors  fips_vectors
 stage fuzz-smoke    tools/fuzz-smoke.sh "$FUZZ_SECONDS"
