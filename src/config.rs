@@ -37,6 +37,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub logging: LoggingConfig,
     pub crypto: CryptoConfig,
+    pub fips: FipsConfig,
 }
 
 /// `[server]`: where the listeners bind.
@@ -223,6 +224,33 @@ pub struct CryptoConfig {
     pub non_extractable_groups: Vec<String>,
 }
 
+/// `[fips]`: FIPS mode (see `fips/README.md`).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FipsConfig {
+    /// Apply the approved-algorithm policy (`fips/approved.toml`) to every request, with TLS
+    /// restricted to approved suites, groups and signature schemes. Default: true in a build with
+    /// the `fips` feature, false otherwise. `false` in a fips build is logged as "FIPS build,
+    /// policy off"; `true` in a plain build is a policy-only mode (no validated module for TLS).
+    pub enabled: bool,
+    /// Refuse to start unless every part of the boundary can be validated: a `fips` build, the
+    /// policy on, and an HSM whose profile has an approved mode (a non-validated test token such
+    /// as SoftHSM or Kryoptic is refused instead of started with a warning).
+    pub strict: bool,
+}
+
+/// Whether this binary was built with the `fips` feature (the AWS-LC FIPS module).
+pub const FIPS_BUILD: bool = cfg!(feature = "fips");
+
+impl Default for FipsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: FIPS_BUILD,
+            strict: false,
+        }
+    }
+}
+
 /// `[logging]`: format and level.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -355,11 +383,30 @@ impl Config {
             ));
         }
         self.validate_server()?;
+        self.validate_fips()?;
         Ok(self)
     }
 }
 
 impl Config {
+    fn validate_fips(&self) -> Result<(), ConfigError> {
+        if self.fips.strict && !FIPS_BUILD {
+            return Err(ConfigError::Invalid(
+                "[fips] strict = true needs a binary built with the `fips` feature (cargo build \
+                 --release --features fips); this one is not, so TLS is not in a validated module"
+                    .into(),
+            ));
+        }
+        if self.fips.strict && !self.fips.enabled {
+            return Err(ConfigError::Invalid(
+                "[fips] strict = true needs enabled = true: strict mode enforces the approved-\
+                 algorithm policy"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     fn validate_server(&self) -> Result<(), ConfigError> {
         let s = &self.server;
         let addrs = [s.kmip_listen, s.https_listen, s.health_listen];
@@ -482,6 +529,40 @@ mod tests {
         );
         let e = Config::load(&p).unwrap_err().to_string();
         assert!(e.contains("cache_entries"), "{e}");
+    }
+
+    #[test]
+    fn fips_defaults_follow_the_build_and_strict_is_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = "[hsm]\npin_file = \"p\"\n";
+        let c = Config::load(&write(dir.path(), base)).unwrap();
+        assert_eq!(c.fips.enabled, FIPS_BUILD);
+        assert!(!c.fips.strict);
+        let c = Config::load(&write(
+            dir.path(),
+            &format!("{base}[fips]\nenabled = true\n"),
+        ))
+        .unwrap();
+        assert!(c.fips.enabled);
+        let p = write(
+            dir.path(),
+            &format!("{base}[fips]\nenabled = false\nstrict = true\n"),
+        );
+        let e = Config::load(&p).unwrap_err().to_string();
+        if FIPS_BUILD {
+            assert!(e.contains("needs enabled = true"), "{e}");
+        } else {
+            assert!(e.contains("`fips` feature"), "{e}");
+        }
+        let p = write(
+            dir.path(),
+            &format!("{base}[fips]\nenabled = true\nstrict = true\n"),
+        );
+        let r = Config::load(&p);
+        assert_eq!(r.is_ok(), FIPS_BUILD, "{r:?}");
+        let p = write(dir.path(), &format!("{base}[fips]\nenable = true\n"));
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("enable"), "{e}");
     }
 
     #[test]

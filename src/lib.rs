@@ -7,11 +7,14 @@
 //! - [`hsm`]: PKCS#11 through `cryptoki`: token, sessions, master keys, every crypto call;
 //! - [`store`]: the sled store of HSM-wrapped blobs and metadata, authenticated per record;
 //! - [`config`]: the typed configuration, validated at start-up;
+//! - [`fips`]: FIPS mode's start-up checks (AWS-LC module, HSM approved mode, known-answer
+//!   tests) and report; the algorithm policy itself is [`service::policy`];
 //! - the CLI (`src/main.rs`, [`cli`]) on top.
 #![deny(unsafe_code)]
 
 pub mod cli;
 pub mod config;
+pub mod fips;
 pub mod hsm;
 pub mod keystore;
 pub mod kmip;

@@ -50,10 +50,11 @@ stage clippy        cargo clippy --workspace --all-targets --locked -- -D warnin
 stage kryoptic      tools/build-kryoptic.sh
 stage pykmip-venv    tools/pykmip-env.sh
 stage tests         nextest
-# The HSM suite once more against the second token (every primitive, KEK versions, recovery).
+# The HSM suite once more against the second token (every primitive, KEK versions, recovery),
+# with the FIPS known-answer tests and the FIPS Create checks.
 hsm_suite_on_kryoptic() {
   HSMKMS_TEST_PKCS11=kryoptic HSMKMS_KRYOPTIC_MODULE="$ROOT/.cache-kryoptic/libkryoptic_pkcs11.so" \
-    nextest --test hsm --test keystore --test server_crypto --test server_crypto_proof
+    nextest --test hsm --test keystore --test server_crypto --test server_crypto_proof --test fips_selftest --test fips_create
 }
 stage tests-kryoptic hsm_suite_on_kryoptic
 stage dev-mode      tools/dev-smoke.sh
@@ -61,4 +62,44 @@ stage dev-mode      tools/dev-smoke.sh
 stage vectors       tools/vectors.sh
 # The same stage with the server on Kryoptic (its own allow-list: no DES in its `minimal` build).
 stage vectors-kryoptic env VECTOR_TOKEN=kryoptic tools/vectors.sh
+# FIPS (issue 9): no `ring` anywhere in the fips build's tree (normal and dev dependencies).
+no_ring_in_fips() {
+  local out err rc=0
+  err=$(mktemp)
+  out=$(cargo tree -e normal,dev --features fips --locked -i ring 2>"$err") || rc=$?
+  if [ "$rc" != 0 ] && ! grep -q "did not match any packages" "$err"; then
+    cat "$err" >&2; rm -f "$err"; return 1
+  fi
+  rm -f "$err"
+  [ -z "$out" ] || { echo "ring is in the fips dependency tree:" >&2; echo "$out" >&2; return 1; }
+  echo "no ring in the fips tree"
+}
+stage fips-no-ring  no_ring_in_fips
+stage fips-clippy   cargo clippy -p hsmkms --all-targets --locked --features fips -- -D warnings
+# The fips binary, and with it the general suite (requests unchecked: the tests' services run with
+# the policy off, TLS in the AWS-LC FIPS module) and the FIPS set with the policy on (fips_tls,
+# fips_policy, fips_create, fips_selftest, the library's policy and self-check unit tests).
+fips_tests() {
+  cargo build -p hsmkms --locked --features fips --bins
+  cargo nextest run --workspace --locked --no-fail-fast --features fips 2>&1 | tee -a "$NEXTEST_LOG"
+  return "${PIPESTATUS[0]}"
+}
+# The OASIS vectors against the fips binary with the policy on: every refusal is listed in
+# fips/vectors-refused.txt with the Result Message it must carry.
+fips_vectors() {
+  local allowed out rc=0 f msg _why
+  allowed=$(mktemp); out=$(mktemp)
+  cat tools/vectors-allowed.txt fips/vectors-refused.txt > "$allowed"
+  VECTORS_ALLOWED="$allowed" HSMKMS_FEATURES=fips tools/vectors.sh | tee "$out" || rc=$?
+  while IFS='|' read -r f msg _why; do
+    case "$f" in ''|'#'*) continue ;; esac
+    f=$(echo "$f" | xargs); msg=$(echo "$msg" | sed -E 's/^ +| +$//g')
+    grep -F "FAIL $f" "$out" | grep -qF "ResultMessage=\"$msg" || {
+      echo "fips-vectors: $f did not fail with \"$msg\"" >&2; rc=1; }
+  done < fips/vectors-refused.txt
+  rm -f "$allowed" "$out"
+  return "$rc"
+}
+stage fips-tests    fips_tests
+stage fips-vectors  fips_vectors
 stage fuzz-smoke    tools/fuzz-smoke.sh "$FUZZ_SECONDS"

@@ -9,13 +9,14 @@
 #   VECTOR_PROFILES="SKLC-M SKFF-M OMOS-M TL-M CS-BC-M CS-RNG-M"  VECTOR_VERSIONS="1.4 2.1"
 #   VECTOR_TOKEN=kryoptic   the server on a Kryoptic token (tools/build-kryoptic.sh) instead of
 #                           SoftHSM; tools/vectors-allowed-kryoptic.txt lists what differs there
+#   VECTORS_ALLOWED=FILE (another allow-list)  HSMKMS_FEATURES=fips (build the server with them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/hsmkms"
 VECTORS_DIR="${KMIP_VECTORS_DIR:-$ROOT/../shared/kmip-vectors/vectors}"
 RUNNER="$(dirname "$VECTORS_DIR")/run_vectors.py"
-ALLOWED="$ROOT/tools/vectors-allowed.txt"
+ALLOWED="${VECTORS_ALLOWED:-$ROOT/tools/vectors-allowed.txt}"
 PROFILES=${VECTOR_PROFILES:-"SKLC-M SKFF-M OMOS-M TL-M CS-BC-M CS-RNG-M"}
 VERSIONS=${VECTOR_VERSIONS:-"1.4 2.1"}
 TOKEN=${VECTOR_TOKEN:-softhsm}
@@ -30,7 +31,7 @@ case "$TOKEN" in
   *) echo "vectors: VECTOR_TOKEN=$TOKEN: use softhsm or kryoptic" >&2; exit 1 ;;
 esac
 [ -f "$RUNNER" ] || { echo "vectors: $RUNNER not found (set KMIP_VECTORS_DIR)" >&2; exit 1; }
-cargo build --locked --bin hsmkms >&2
+cargo build --locked --bin hsmkms ${HSMKMS_FEATURES:+--features "$HSMKMS_FEATURES"} >&2
 
 TOP=$(mktemp -d)
 PID=""

@@ -1,5 +1,6 @@
 //! The `hsmkms` command line: subcommands and their wiring to the library layers.
 
+pub mod doctor;
 pub mod init;
 pub mod pki;
 pub mod serve;
@@ -44,6 +45,13 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Report FIPS mode (fips build, TLS provider, HSM approved mode, policy) and run the HSM
+    /// self-checks; fails when `serve` would refuse to start.
+    Doctor {
+        /// The configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Create a development CA, server certificate and client certificates (keeps existing ones).
     Pki(pki::PkiArgs),
     /// Container health check: GET /readyz (or /healthz) on the health listener; exit 0 when 200.
@@ -74,6 +82,16 @@ pub fn main() -> ExitCode {
         } => init::run(&config, new_kek_version)
             .map(|lines| lines.iter().for_each(|l| println!("{l}")))
             .map_err(|e| format!("init: {e}")),
+        Command::Doctor { config } => match doctor::run(&config) {
+            Ok(lines) => {
+                lines.iter().for_each(|l| println!("{l}"));
+                Ok(())
+            }
+            Err((lines, why)) => {
+                lines.iter().for_each(|l| println!("{l}"));
+                Err(format!("doctor: {why}"))
+            }
+        },
         Command::Serve { config } => serve::serve(&config).map_err(|e| e.to_string()),
         Command::Pki(args) => pki::run(&args)
             .map(|lines| lines.iter().for_each(|l| println!("{l}")))

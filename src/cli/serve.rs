@@ -8,8 +8,10 @@ use std::sync::Arc;
 use tracing::info;
 
 use crate::config::{Config, LogFormat, LoggingConfig};
+use crate::fips::{self, KnownAnswers};
 use crate::hsm::Hsm;
 use crate::keystore::HsmRecordMac;
+use crate::server::tls::{self, TlsMode};
 use crate::server::{health, RunningServer};
 use crate::service::{Identity, ReadinessProbe, ServerInfo, Service};
 use crate::store::{SledStore, Store, StoreError, StoreOptions, UniqueIdentifier};
@@ -29,6 +31,10 @@ pub enum ServeError {
     Store(#[from] StoreError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    #[error(transparent)]
+    Fips(#[from] crate::fips::FipsError),
+    #[error(transparent)]
+    Tls(#[from] crate::server::tls::TlsError),
     #[error("[logging] level = {level:?} is not a tracing filter: {problem}")]
     LogLevel { level: String, problem: String },
 }
@@ -112,12 +118,24 @@ impl ReadinessProbe for StoreProbe {
 }
 
 pub fn serve(config_path: &Path) -> Result<(), ServeError> {
+    serve_with(config_path, &KnownAnswers::standard())
+}
+
+/// [`serve`] with the known-answer vectors given (a test injects a wrong one to see start-up
+/// stop with the check's name).
+pub fn serve_with(config_path: &Path, answers: &KnownAnswers) -> Result<(), ServeError> {
     let config = Config::load(config_path)?;
     init_logging(&config.logging)?;
     // Opening the HSM checks module, token label, PIN and master keys (`hsmkms init`), with
     // messages that say which.
     let hsm = Arc::new(Hsm::open(&config.hsm)?);
     info!(module = %hsm.module_path().display(), token = %config.hsm.token_label, profile = %hsm.profile().name, "HSM open");
+    // FIPS mode: the AWS-LC module and its self-test, the HSM's approved mode (strict mode
+    // refuses a test token), the known-answer tests through the HSM; then the status line.
+    let (policy, mut report) = fips::startup(&config, &hsm, answers)?;
+    let mode = TlsMode::for_config(&config.fips);
+    report.tls_fips = tls::server_config(&config.tls, mode, &[])?.fips();
+    report.log();
     // The store authenticates every record with the HSM's record-MAC key; opening it checks
     // the schema version and that the MAC key matches the one the store was created with.
     let store = Arc::new(SledStore::open(
@@ -127,6 +145,7 @@ pub fn serve(config_path: &Path) -> Result<(), ServeError> {
     info!(path = %config.store.path.display(), "store open");
     let service = Arc::new(
         service(&config)
+            .with_policy(policy)
             .with_objects(hsm.clone(), store.clone())
             .with_probe(Box::new(HsmProbe(hsm.clone())))
             .with_probe(Box::new(StoreProbe(store.clone()))),

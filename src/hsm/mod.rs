@@ -35,7 +35,9 @@ use cryptoki::session::Session;
 pub use cache::CacheLimits;
 pub use error::{rv_name, HsmError};
 pub use master::{kek_label, mac_label, validate_master_template, InitReport};
-pub use profile::{PlaintextExport, Profile, CKM_AES_KEY_WRAP_KWP, CKM_AES_KEY_WRAP_PAD};
+pub use profile::{
+    ApprovedMode, PlaintextExport, Profile, CKM_AES_KEY_WRAP_KWP, CKM_AES_KEY_WRAP_PAD,
+};
 pub use secret::{Pin, SecretBytes};
 pub use session::{find_token, module_context};
 pub use stream::CipherStream;

@@ -50,6 +50,8 @@ pub struct Profile {
     pub oaep_hashes: Vec<HashName>,
     /// Maximum sessions per application, when the vendor documents one.
     pub max_sessions: Option<u32>,
+    /// Whether the module has a validated approved (FIPS) mode and whether hsmkms can know it.
+    pub approved_mode: ApprovedMode,
     /// How an operator tells whether the module runs in its approved (FIPS) mode.
     pub approved_mode_check: String,
     /// Behaviour differences the code handles or operators should know.
@@ -100,6 +102,20 @@ pub enum PlaintextExport {
     Forbidden,
     /// Depends on the HSM's security policy or mode (e.g. forbidden in FIPS mode).
     ByPolicy,
+}
+
+/// Whether an HSM family has a validated approved (FIPS 140) mode.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApprovedMode {
+    /// No validated module (SoftHSM, Kryoptic's minimal build): never approved.
+    None,
+    /// The module runs only in its approved mode.
+    Always,
+    /// The module has an approved mode chosen outside hsmkms (partition policy, Security World,
+    /// firmware); hsmkms cannot read it over PKCS#11, so it reports "unknown" and the operator
+    /// checks it as `approved_mode_check` says.
+    Operator,
 }
 
 /// A hash function name as used in profiles.
@@ -192,6 +208,15 @@ mod tests {
         let k = Profile::load("kryoptic").unwrap();
         assert_eq!(k.wrap_mechanism, WrapMechanism::Code(CKM_AES_KEY_WRAP_KWP));
         assert!(!k.trusted_kek);
+        // The test tokens have no validated module; the vendor HSMs have an approved mode set
+        // outside hsmkms.
+        assert_eq!(s.approved_mode, ApprovedMode::None);
+        assert_eq!(k.approved_mode, ApprovedMode::None);
+        for name in ["luna", "nshield", "utimaco", "aws-cloudhsm", "yubihsm2"] {
+            let p = Profile::load(name).unwrap();
+            assert_eq!(p.approved_mode, ApprovedMode::Operator, "{name}");
+            assert!(!p.approved_mode_check.is_empty(), "{name}");
+        }
     }
 
     #[test]

@@ -118,8 +118,9 @@ async fn bind(key: &'static str, addr: SocketAddr) -> Result<TcpListener, Server
 impl RunningServer {
     /// Builds the TLS configurations, binds the three listeners and starts accepting.
     pub async fn start(config: &Config, service: Arc<Service>) -> Result<Self, ServerError> {
-        let kmip_tls = TlsAcceptor::from(tls::server_config(&config.tls, &[])?);
-        let https_tls = TlsAcceptor::from(tls::server_config(&config.tls, &[b"http/1.1"])?);
+        let mode = tls::TlsMode::for_config(&config.fips);
+        let kmip_tls = TlsAcceptor::from(tls::server_config(&config.tls, mode, &[])?);
+        let https_tls = TlsAcceptor::from(tls::server_config(&config.tls, mode, &[b"http/1.1"])?);
         let kmip = bind("kmip_listen", config.server.kmip_listen).await?;
         let https = bind("https_listen", config.server.https_listen).await?;
         let health = bind("health_listen", config.server.health_listen).await?;

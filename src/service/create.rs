@@ -4,14 +4,15 @@
 //! Result Reasons: Invalid Field (algorithm or length missing or invalid), Feature Not
 //! Supported (an object type or algorithm this server does not create), Permission Denied /
 //! Attribute Read Only (a server-only attribute in the template), Illegal Operation / Non
-//! Unique Name Attribute (a name the owner already uses), Cryptographic Failure (the HSM).
+//! Unique Name Attribute (a name the owner already uses), Cryptographic Failure (the HSM),
+//! Permission Denied (FIPS mode: an algorithm, length or usage `fips/approved.toml` refuses).
 
 use crate::hsm::{HashAlg, KeyKind, KeyUsage};
 use crate::kmip::operations::create::{CreateRequest, CreateResponse};
 use crate::kmip::ResponsePayload;
 use crate::service::new_object::{store_new, Material, Template};
 use crate::service::objects::{hsm_error, Objects};
-use crate::service::{Context, OpError};
+use crate::service::{Context, OpError, Policy};
 use crate::store::{self, AttrValue};
 use crate::ttlv::enums::{CryptographicAlgorithm, KeyFormatType, ObjectType};
 use crate::ttlv::Tag;
@@ -46,7 +47,7 @@ pub(crate) fn key_shape(
                 other.map_or("missing".to_string(), |b| b.to_string())
             ))),
         },
-        // Three-key Triple DES only (outside FIPS mode; this server has no FIPS mode yet).
+        // Three-key Triple DES only (FIPS mode refuses it for encryption: legacy decryption only).
         CryptographicAlgorithm::DES3 => match bits {
             Some(168 | 192) | None => Ok((KeyKind::Des3, 24, ENCRYPT_DECRYPT)),
             Some(b) => Err(OpError::Invalid(format!(
@@ -68,6 +69,7 @@ pub(crate) fn key_shape(
 pub fn handle(
     ctx: &Context<'_>,
     objects: &Objects,
+    policy: &Policy,
     request: &CreateRequest,
 ) -> Result<ResponsePayload, OpError> {
     let template = Template::new(request.attributes.as_ref())?;
@@ -80,6 +82,15 @@ pub fn handle(
                 OpError::Invalid("Create of a symmetric key needs a Cryptographic Algorithm".into())
             })?;
             let (kind, len, usage) = key_shape(algorithm, length)?;
+            // FIPS mode: the key as it will be created, defaults applied.
+            let usage_mask = template
+                .integer(Tag::CRYPTOGRAPHIC_USAGE_MASK)?
+                .unwrap_or(usage);
+            policy.check_key(
+                CryptographicAlgorithm(algorithm),
+                Some(len as u32 * 8),
+                usage_mask as u32,
+            )?;
             if template.value(Tag::CRYPTOGRAPHIC_USAGE_MASK).is_none() {
                 extra.push(store::Attribute::new(
                     "Cryptographic Usage Mask",

@@ -49,6 +49,9 @@ pub enum OpError {
         "the response payload is {size} bytes, more than the Maximum Response Size of {maximum}"
     )]
     ResponseTooLarge { size: usize, maximum: usize },
+    /// FIPS mode refuses an algorithm, key size or parameter (`fips/approved.toml`).
+    #[error("{0}")]
+    NotApproved(super::policy::PolicyRefusal),
     /// No object with this identifier that the client may see.
     #[error("no object {0} (or it belongs to another client)")]
     ItemNotFound(String),
@@ -142,6 +145,7 @@ impl OpError {
                 ResultReason::INVALID_FIELD
             }
             OpError::ResponseTooLarge { .. } => ResultReason::RESPONSE_TOO_LARGE,
+            OpError::NotApproved(_) => ResultReason::PERMISSION_DENIED,
             OpError::ItemNotFound(_) => ResultReason::ITEM_NOT_FOUND,
             OpError::WrongState { .. } if v2 => ResultReason::WRONG_KEY_LIFECYCLE_STATE,
             OpError::WrongState { .. } => ResultReason::PERMISSION_DENIED,
@@ -172,6 +176,12 @@ impl OpError {
             OpError::Hsm(_) => ResultReason::CRYPTOGRAPHIC_FAILURE,
             OpError::Store(_) => ResultReason::GENERAL_FAILURE,
         }
+    }
+}
+
+impl From<super::policy::PolicyRefusal> for OpError {
+    fn from(r: super::policy::PolicyRefusal) -> Self {
+        OpError::NotApproved(r)
     }
 }
 

@@ -17,7 +17,9 @@
 //! - [`objects`]: the HSM and store behind them, ownership, date-driven states, the record
 //!   mapping; [`new_object`], [`attribute_edit`], [`attribute_rules`]: what they share;
 //! - [`error`]: [`OpError`] and its Result Reasons, per protocol version;
-//! - [`identity`]: [`Identity`], who the client is (from its certificate).
+//! - [`identity`]: [`Identity`], who the client is (from its certificate);
+//! - [`policy`]: the FIPS approved-algorithm [`Policy`], applied to every batch item before
+//!   dispatch and offered to the handlers (see its documentation for what they must call).
 
 pub mod activate;
 pub mod add_attribute;
@@ -45,6 +47,7 @@ pub mod mac_verify;
 pub mod modify_attribute;
 pub mod new_object;
 pub mod objects;
+pub mod policy;
 pub mod query;
 pub mod register;
 pub mod rekey;
@@ -65,6 +68,7 @@ use crate::ttlv::tables;
 
 pub use error::OpError;
 pub use identity::Identity;
+pub use policy::Policy;
 
 /// The protocol versions this server speaks, preferred first (the Discover Versions answer).
 pub const PROTOCOL_VERSIONS: [ProtocolVersion; 7] = [
@@ -173,6 +177,7 @@ pub struct Service {
     info: ServerInfo,
     admins: Vec<Identity>,
     probes: Vec<Box<dyn ReadinessProbe>>,
+    policy: Policy,
     objects: Option<objects::Objects>,
     crypto: crate::config::CryptoConfig,
 }
@@ -187,6 +192,7 @@ impl std::fmt::Debug for Service {
                 "probes",
                 &self.probes.iter().map(|p| p.name()).collect::<Vec<_>>(),
             )
+            .field("policy", &self.policy.mode())
             .finish()
     }
 }
@@ -197,6 +203,7 @@ impl Service {
             info,
             admins,
             probes: Vec::new(),
+            policy: Policy::off(),
             objects: None,
             crypto: crate::config::CryptoConfig::default(),
         }
@@ -242,6 +249,17 @@ impl Service {
         } else {
             &[]
         }
+    }
+
+    /// Sets the FIPS algorithm policy (off by default).
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The FIPS algorithm policy: handlers call `check_key` / `check_operation` on it.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// Adds a readiness check (`GET /readyz` is ready only when every probe is).
@@ -375,6 +393,7 @@ impl Service {
         ctx: &Context<'_>,
         item: RequestBatchItem,
     ) -> Result<ResponsePayload, OpError> {
+        self.policy.check_request(item.operation, &item.payload)?;
         let o = match (item.operation, item.payload) {
             (Operation::DISCOVER_VERSIONS, RequestPayload::DiscoverVersions(r)) => {
                 return Ok(discover_versions::handle(ctx, &r))
@@ -392,8 +411,8 @@ impl Service {
             },
         };
         match o {
-            (o, _, RequestPayload::Create(r)) => create::handle(ctx, o, &r),
-            (o, _, RequestPayload::Register(r)) => register::handle(ctx, o, r),
+            (o, _, RequestPayload::Create(r)) => create::handle(ctx, o, &self.policy, &r),
+            (o, _, RequestPayload::Register(r)) => register::handle(ctx, o, &self.policy, r),
             (o, _, RequestPayload::Get(r)) => get::handle(ctx, o, &r),
             (o, _, RequestPayload::GetAttributes(r)) => get_attributes::handle(ctx, o, &r),
             (o, _, RequestPayload::GetAttributeList(r)) => get_attribute_list::handle(ctx, o, &r),

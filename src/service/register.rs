@@ -5,7 +5,8 @@
 //!
 //! Result Reasons: Invalid Field (no object, or one of another type than Object Type),
 //! Feature Not Supported (other object types, wrapped or compressed key blocks), Key Format
-//! Type Not Supported, Cryptographic Failure (the HSM refused the material).
+//! Type Not Supported, Cryptographic Failure (the HSM refused the material), Permission Denied
+//! (FIPS mode: a symmetric key whose algorithm or real length `fips/approved.toml` refuses).
 
 use zeroize::Zeroize;
 
@@ -16,13 +17,15 @@ use crate::kmip::ResponsePayload;
 use crate::secret::SecretBytes;
 use crate::service::new_object::{store_new, Material, Template};
 use crate::service::objects::{hsm_error, Objects, OPAQUE_DATA_TYPE, SECRET_DATA_TYPE};
-use crate::service::{Context, OpError};
+use crate::service::{Context, OpError, Policy};
 use crate::store::{self, AttrValue};
 use crate::ttlv::enums::{CryptographicAlgorithm, KeyFormatType};
+use crate::ttlv::Tag;
 
 pub fn handle(
     ctx: &Context<'_>,
     objects: &Objects,
+    policy: &Policy,
     mut request: RegisterRequest,
 ) -> Result<ResponsePayload, OpError> {
     let template = Template::new(request.attributes.as_ref())?;
@@ -68,6 +71,19 @@ pub fn handle(
                 ));
             }
             let bits = kb.cryptographic_length.unwrap_or(m.len() as i32 * 8);
+            // FIPS mode: the key as registered, its length measured on the material itself.
+            let named = match algorithm {
+                Some(a) => Some(a),
+                None => template
+                    .enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM)?
+                    .map(CryptographicAlgorithm),
+            };
+            if let Some(a) = named {
+                let usage = template
+                    .integer(Tag::CRYPTOGRAPHIC_USAGE_MASK)?
+                    .unwrap_or(0);
+                policy.check_key(a, Some(m.len() as u32 * 8), usage as u32)?;
+            }
             extra.push(store::Attribute::new(
                 "Cryptographic Length",
                 AttrValue::Integer(bits),
