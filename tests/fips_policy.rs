@@ -137,9 +137,10 @@ fn refusals() -> Vec<(&'static str, Operation, RequestPayload, &'static str)> {
         (
             "Encrypt with RSA PKCS#1 v1.5",
             Operation::ENCRYPT,
+            // Cryptographic Parameters in the specification's field order.
             with_parameters(vec![
-                enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, A::RSA.0),
                 enumeration(Tag::PADDING_METHOD, PaddingMethod::PKCS1_V1_5.0),
+                enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, A::RSA.0),
             ]),
             "not approved in FIPS mode: RSA PKCS#1 v1.5 for Encrypt: approved only for Sign, \
              SignatureVerify",
@@ -148,8 +149,8 @@ fn refusals() -> Vec<(&'static str, Operation, RequestPayload, &'static str)> {
             "Encrypt with AES-ECB",
             Operation::ENCRYPT,
             with_parameters(vec![
-                enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, A::AES.0),
                 enumeration(Tag::BLOCK_CIPHER_MODE, BlockCipherMode::ECB.0),
+                enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, A::AES.0),
             ]),
             "not approved in FIPS mode: ECB for Encrypt: approved only for WrapKey, UnwrapKey",
         ),
