@@ -1119,3 +1119,40 @@ async fn a_stream_belongs_to_the_identity_that_opened_it() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A mechanism the token lacks is Feature Not Supported "not supported by this HSM", not a
+/// Cryptographic Failure: Kryoptic's `minimal` build has no DES, SoftHSM creates the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mechanism_the_token_lacks_is_not_supported_by_this_hsm() {
+    use hsmkms::kmip::operations::create::CreateRequest;
+    let mut f = fixture(CryptoConfig::default()).await;
+    let attrs = vec![
+        Attribute::new(
+            Tag::CRYPTOGRAPHIC_ALGORITHM,
+            Value::Enumeration(CryptographicAlgorithm::DES3.0),
+        ),
+        Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, Value::Integer(168)),
+        Attribute::new(Tag::CRYPTOGRAPHIC_USAGE_MASK, Value::Integer(12)),
+    ];
+    let create = RequestPayload::Create(CreateRequest {
+        object_type: ObjectType::SYMMETRIC_KEY,
+        attributes: Some(AttributeSet::V1(attrs)),
+        protection_storage_masks: None,
+    });
+    let v = v(1, 4);
+    match f.kind {
+        common::Token::SoftHsm => {
+            f.ok(v, Operation::CREATE, create).await;
+        }
+        common::Token::Kryoptic => {
+            f.refused(
+                v,
+                Operation::CREATE,
+                create,
+                ResultReason::FEATURE_NOT_SUPPORTED,
+                "not supported by this HSM",
+            )
+            .await
+        }
+    }
+}

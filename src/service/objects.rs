@@ -48,8 +48,17 @@ pub fn now_secs() -> i64 {
     store::Timestamp::now().0 / 1000
 }
 
+/// An HSM error as the client sees it: a mechanism the token does not offer (named by the
+/// profile check, or refused by the token with `CKR_MECHANISM_INVALID`) is Feature Not
+/// Supported "not supported by this HSM"; everything else is a Cryptographic Failure.
 pub fn hsm_error(e: HsmError) -> OpError {
-    OpError::Hsm(e.to_string())
+    let unsupported = matches!(e, HsmError::MechanismUnsupported { .. })
+        || matches!(e.rv(), Some(cryptoki::error::RvError::MechanismInvalid));
+    if unsupported {
+        OpError::NotSupported(format!("not supported by this HSM: {e}"))
+    } else {
+        OpError::Hsm(e.to_string())
+    }
 }
 
 pub fn store_error(e: StoreError) -> OpError {
