@@ -124,7 +124,11 @@ pub fn serve(config_path: &Path) -> Result<(), ServeError> {
 /// [`serve`] with the known-answer vectors given (a test injects a wrong one to see start-up
 /// stop with the check's name).
 pub fn serve_with(config_path: &Path, answers: &KnownAnswers) -> Result<(), ServeError> {
-    let config = Config::load(config_path)?;
+    serve_config(Config::load(config_path)?, answers)
+}
+
+/// [`serve_with`] with the configuration already loaded (`hsmkms container` adjusts it).
+pub fn serve_config(config: Config, answers: &KnownAnswers) -> Result<(), ServeError> {
     init_logging(&config.logging)?;
     // Opening the HSM checks module, token label, PIN and master keys (`hsmkms init`), with
     // messages that say which.
