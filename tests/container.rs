@@ -107,6 +107,83 @@ async fn every_acknowledged_key_survives_docker_kill() {
     ok(&c.one(Operation::ACTIVATE, activate(&uid)).await);
 }
 
+/// The names in the server certificate the container generated.
+fn server_names(pem: &str) -> Vec<String> {
+    use rustls::pki_types::pem::PemObject;
+    use x509_parser::extensions::GeneralName;
+    let der = rustls::pki_types::CertificateDer::from_pem_slice(pem.as_bytes()).unwrap();
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+    let san = cert.subject_alternative_name().unwrap().expect("SANs");
+    san.value
+        .general_names
+        .iter()
+        .map(|n| match n {
+            GeneralName::DNSName(d) => d.to_string(),
+            GeneralName::IPAddress(ip) => {
+                std::net::IpAddr::from(<[u8; 4]>::try_from(*ip).unwrap()).to_string()
+            }
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
+
+/// Creates, activates and reads back a key: the server logged in to its token.
+async fn create_and_get(kms: &SoftHsmKms) {
+    let mut c = kmip_client(kms, (1, 4)).await;
+    let uid = created(&c.one(Operation::CREATE, aes(256, vec![])).await);
+    ok(&c.one(Operation::ACTIVATE, activate(&uid)).await);
+    assert_eq!(material(&c.one(Operation::GET, get(&uid)).await).len(), 32);
+}
+
+/// With no secret and no `HSMKMS_PIN`, the PINs are generated on first start into the volume;
+/// the server certificate names localhost and 127.0.0.1 plus `HSMKMS_SERVER_NAMES`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_pin_in_the_volume_and_extra_server_names() {
+    let kms = SoftHsmKms::builder()
+        .env("HSMKMS_SERVER_NAMES", "kms.lab.test,10.9.8.7")
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("hsmkms container: {e}"));
+    assert_eq!(kms.read_text("hsm.pin").await.unwrap().len(), 32);
+    assert_eq!(
+        server_names(&kms.read_text("pki/server.crt").await.unwrap()),
+        ["localhost", "127.0.0.1", "kms.lab.test", "10.9.8.7"]
+    );
+    create_and_get(&kms).await;
+}
+
+/// The user PIN from `HSMKMS_PIN`: the token is made with it and no PIN file is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pin_from_the_environment() {
+    let kms = SoftHsmKms::builder()
+        .env("HSMKMS_PIN", "env-pin-4821")
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("hsmkms container: {e}"));
+    assert!(kms.read_text("hsm.pin").await.is_err(), "no PIN file");
+    assert!(kms.logs().await.contains("user PIN from the environment"));
+    create_and_get(&kms).await;
+}
+
+/// The user PIN from a Docker secret (`/run/secrets/hsmkms_pin`), which wins over `HSMKMS_PIN`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pin_from_a_docker_secret() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("hsmkms_pin");
+    std::fs::write(&secret, "secret-pin-7305\n").unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let kms = SoftHsmKms::builder()
+        .secret("hsmkms_pin", &secret)
+        .env("HSMKMS_PIN", "not-this-one")
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("hsmkms container: {e}"));
+    assert!(kms.read_text("hsm.pin").await.is_err(), "no PIN file");
+    assert!(kms.logs().await.contains("user PIN from the secret"));
+    create_and_get(&kms).await;
+}
+
 /// A bind-mounted directory that the container's user (uid 10001) cannot write: the container
 /// stops at once, saying which `chown` to run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

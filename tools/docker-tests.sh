@@ -43,5 +43,7 @@ print(f"docker-tests: scanned {files} files of the image: no private key, PIN or
 size=$(docker image inspect -f '{{.Size}}' "$HSMKMS_IMAGE")
 echo "docker-tests: $HSMKMS_IMAGE is $size bytes ($((size / 1024 / 1024)) MiB)"
 
+# The harness, the container tests and the example are behind the `testing` feature: lint them.
+cargo clippy -p hsmkms --locked --features testing --lib --tests --examples -- -D warnings
 cargo nextest run --locked --no-fail-fast --features testing --test container
 cargo run --locked --features testing --example softhsm_in_docker

@@ -105,6 +105,7 @@ impl Credentials {
 pub struct Builder {
     image: String,
     bind_mount: Option<PathBuf>,
+    secrets: Vec<(String, PathBuf)>,
     env: Vec<(String, String)>,
 }
 
@@ -119,6 +120,13 @@ impl Builder {
     /// belong to uid 10001, or the container refuses to start and says which `chown` to run).
     pub fn bind_mount(mut self, dir: impl Into<PathBuf>) -> Self {
         self.bind_mount = Some(dir.into());
+        self
+    }
+
+    /// Mounts the host file `file` read-only at `/run/secrets/<name>`, as Docker secrets appear
+    /// (`hsmkms_pin`: the user PIN). The file must be readable by uid 10001.
+    pub fn secret(mut self, name: impl Into<String>, file: impl Into<PathBuf>) -> Self {
+        self.secrets.push((name.into(), file.into()));
         self
     }
 
@@ -146,6 +154,12 @@ impl Builder {
         }
         if let Some(dir) = &self.bind_mount {
             request = request.with_mount(Mount::bind_mount(dir.to_string_lossy(), VOLUME));
+        }
+        for (name, file) in &self.secrets {
+            request = request.with_mount(
+                Mount::bind_mount(file.to_string_lossy(), format!("/run/secrets/{name}"))
+                    .with_access_mode(testcontainers::core::AccessMode::ReadOnly),
+            );
         }
         let container = request.start().await.map_err(docker_err)?;
         let mut kms = SoftHsmKms {
@@ -197,6 +211,7 @@ impl SoftHsmKms {
         Builder {
             image: std::env::var("HSMKMS_IMAGE").unwrap_or_else(|_| DEFAULT_IMAGE.into()),
             bind_mount: None,
+            secrets: Vec::new(),
             env: Vec::new(),
         }
     }
