@@ -46,7 +46,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(item.result_status, ResultStatus::SUCCESS, "{item:?}");
     match &item.payload {
         Some(ResponsePayload::DiscoverVersions(v)) => {
-            println!("hsmkms in Docker at {} speaks {:?}", kms.kmip_addr(), v)
+            let versions: Vec<String> = v
+                .protocol_versions
+                .iter()
+                .map(|p| format!("{}.{}", p.major, p.minor))
+                .collect();
+            println!(
+                "hsmkms in Docker at {} speaks KMIP {}",
+                kms.kmip_addr(),
+                versions.join(", ")
+            );
         }
         other => return Err(format!("unexpected answer {other:?}").into()),
     }

@@ -11,6 +11,11 @@ fail() { echo "docker-tests: $*" >&2; exit 1; }
 command -v docker >/dev/null || fail "docker is not installed: on Debian 12 \`apt-get install docker.io\`, then start the engine (\`systemctl start docker\` or \`dockerd &\`)"
 docker info >/dev/null 2>&1 || fail "no Docker engine answers (docker info failed): start it (\`systemctl start docker\` or \`dockerd &\`) or set DOCKER_HOST"
 
+# The README quotes the example CI runs: the copy must match the file.
+readme_copy=$(awk '/^<!-- example: examples\/softhsm_in_docker.rs -->$/ {f=1; next} f && /^```rust$/ {g=1; next} g && /^```$/ {exit} g' README.md)
+[ "$readme_copy" = "$(cat examples/softhsm_in_docker.rs)" ] \
+  || fail "README.md's copy of examples/softhsm_in_docker.rs differs from the file: update the README"
+
 cargo build --release --locked --bin hsmkms
 docker/build-offline.sh
 
