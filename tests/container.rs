@@ -9,7 +9,7 @@ mod common;
 mod server_support;
 
 use client_support::*;
-use hsmkms::testing::{HarnessError, SoftHsmKms};
+use hsmkms::testing::{Builder, HarnessError, SoftHsmKms};
 use hsmkms::ttlv::enums::Operation;
 use hsmkms::ttlv::Value;
 use server_support::*;
@@ -152,17 +152,27 @@ async fn generated_pin_in_the_volume_and_extra_server_names() {
     create_and_get(&kms).await;
 }
 
-/// The user PIN from `HSMKMS_PIN`: the token is made with it and no PIN file is written.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pin_from_the_environment() {
-    let kms = SoftHsmKms::builder()
-        .env("HSMKMS_PIN", "env-pin-4821")
+/// Starts `builder` and checks that the user PIN came from `source` (its log line), that no PIN
+/// file was written, and that the server logged in to the token with it.
+async fn pin_comes_from(builder: Builder, source: &str) {
+    let kms = builder
         .start()
         .await
         .unwrap_or_else(|e| panic!("hsmkms container: {e}"));
     assert!(kms.read_text("hsm.pin").await.is_err(), "no PIN file");
-    assert!(kms.logs().await.contains("user PIN from the environment"));
+    let logs = kms.logs().await;
+    assert!(
+        logs.contains(&format!("user PIN from the {source}")),
+        "{logs}"
+    );
     create_and_get(&kms).await;
+}
+
+/// The user PIN from `HSMKMS_PIN`: the token is made with it and no PIN file is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pin_from_the_environment() {
+    let builder = SoftHsmKms::builder().env("HSMKMS_PIN", "env-pin-4821");
+    pin_comes_from(builder, "environment").await;
 }
 
 /// The user PIN from a Docker secret (`/run/secrets/hsmkms_pin`), which wins over `HSMKMS_PIN`.
@@ -173,15 +183,10 @@ async fn pin_from_a_docker_secret() {
     let secret = dir.path().join("hsmkms_pin");
     std::fs::write(&secret, "secret-pin-7305\n").unwrap();
     std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let kms = SoftHsmKms::builder()
+    let builder = SoftHsmKms::builder()
         .secret("hsmkms_pin", &secret)
-        .env("HSMKMS_PIN", "not-this-one")
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("hsmkms container: {e}"));
-    assert!(kms.read_text("hsm.pin").await.is_err(), "no PIN file");
-    assert!(kms.logs().await.contains("user PIN from the secret"));
-    create_and_get(&kms).await;
+        .env("HSMKMS_PIN", "not-this-one");
+    pin_comes_from(builder, "secret").await;
 }
 
 /// A bind-mounted directory that the container's user (uid 10001) cannot write: the container

@@ -51,8 +51,11 @@ pub fn init_logging(cfg: &LoggingConfig) -> Result<(), ServeError> {
         level: cfg.level.clone(),
         problem: e.to_string(),
     })?;
+    // Colours only on a terminal (not in `docker logs` or a log file).
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     // A second call (tests) keeps the first subscriber.
     let _ = match cfg.format {

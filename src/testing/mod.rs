@@ -61,7 +61,7 @@ pub enum HarnessError {
     #[error("the hsmkms container was not ready after {secs} s; its output:\n{logs}")]
     NotReady { secs: u64, logs: String },
     #[error("reading {path} from the container: {detail}")]
-    Credentials { path: String, detail: String },
+    ReadFile { path: String, detail: String },
 }
 
 fn docker_err(e: impl std::fmt::Display) -> HarnessError {
@@ -162,15 +162,20 @@ impl Builder {
             );
         }
         let container = request.start().await.map_err(docker_err)?;
-        let mut kms = SoftHsmKms {
+        let ports = wait_ready(&container).await?;
+        let credentials = Credentials {
+            ca_cert_pem: read_text(&container, "pki/ca.crt").await?,
+            client_cert_pem: read_text(&container, "pki/client-client.crt").await?,
+            client_key_pem: SecretString::new(
+                read_text(&container, "pki/client-client.key").await?,
+            ),
+        };
+        Ok(SoftHsmKms {
             container,
             engine,
-            ports: [0; 3],
-            credentials: None,
-        };
-        kms.wait_ready().await?;
-        kms.credentials = Some(kms.read_credentials().await?);
-        Ok(kms)
+            ports,
+            credentials,
+        })
     }
 }
 
@@ -194,11 +199,11 @@ fn publish_on_loopback(host: &mut HostConfig) {
 /// A running hsmkms container with SoftHSM inside. Dropping it removes the container and its
 /// anonymous volume.
 pub struct SoftHsmKms {
-    container: ContainerAsync<GenericImage>,
+    container: Container,
     engine: docker_api::Engine,
     /// Host ports of KMIP, HTTPS and health (they change on restart).
     ports: [u16; 3],
-    credentials: Option<Credentials>,
+    credentials: Credentials,
 }
 
 impl SoftHsmKms {
@@ -233,10 +238,7 @@ impl SoftHsmKms {
 
     /// The client credentials (the same across restarts: they live in the volume).
     pub fn credentials(&self) -> &Credentials {
-        // Set by `Builder::start` before the value is handed out.
-        self.credentials
-            .as_ref()
-            .unwrap_or_else(|| unreachable!("credentials are read at start"))
+        &self.credentials
     }
 
     /// The container id.
@@ -246,13 +248,12 @@ impl SoftHsmKms {
 
     /// The container's output so far (the server logs to stderr).
     pub async fn logs(&self) -> String {
-        let out = self.container.stdout_to_vec().await.unwrap_or_default();
-        let err = self.container.stderr_to_vec().await.unwrap_or_default();
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out),
-            String::from_utf8_lossy(&err)
-        )
+        logs(&self.container).await
+    }
+
+    /// A text file of the volume (`relative` to [`VOLUME`]).
+    pub async fn read_text(&self, relative: &str) -> Result<String, HarnessError> {
+        read_text(&self.container, relative).await
     }
 
     /// Stops the server gracefully (SIGTERM) and starts it again on the same volume; waits until
@@ -286,67 +287,72 @@ impl SoftHsmKms {
     /// Starts the stopped container again and waits until it is ready.
     pub async fn start_again(&mut self) -> Result<(), HarnessError> {
         self.container.start().await.map_err(docker_err)?;
-        self.wait_ready().await
+        self.ports = wait_ready(&self.container).await?;
+        Ok(())
     }
+}
 
-    /// Polls `/readyz` until 200; fails with the container's output when it stops or times out.
-    async fn wait_ready(&mut self) -> Result<(), HarnessError> {
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            if !self.container.is_running().await.map_err(docker_err)? {
-                return Err(HarnessError::Exited(self.logs().await));
-            }
-            if let Ok(ports) = self.mapped_ports().await {
-                self.ports = ports;
-                let ready = crate::server::health::check(self.health_addr(), "/readyz").await;
-                if ready.is_ok() {
-                    return Ok(());
-                }
-            }
-            if Instant::now() > deadline {
-                return Err(HarnessError::NotReady {
-                    secs: READY_TIMEOUT.as_secs(),
-                    logs: self.logs().await,
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+type Container = ContainerAsync<GenericImage>;
+
+/// Polls `/readyz` until 200 and returns the host ports (KMIP, HTTPS, health); fails with the
+/// container's output when it stops or times out.
+async fn wait_ready(container: &Container) -> Result<[u16; 3], HarnessError> {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    loop {
+        if !container.is_running().await.map_err(docker_err)? {
+            return Err(HarnessError::Exited(logs(container).await));
         }
-    }
-
-    async fn mapped_ports(&self) -> Result<[u16; 3], HarnessError> {
-        let mut ports = [0; 3];
-        for (slot, p) in ports.iter_mut().zip([KMIP_PORT, HTTPS_PORT, HEALTH_PORT]) {
-            *slot = self
-                .container
-                .get_host_port_ipv4(p.tcp())
+        if let Ok(ports) = mapped_ports(container).await {
+            let health = SocketAddr::from((Ipv4Addr::LOCALHOST, ports[2]));
+            if crate::server::health::check(health, "/readyz")
                 .await
-                .map_err(docker_err)?;
+                .is_ok()
+            {
+                return Ok(ports);
+            }
         }
-        Ok(ports)
+        if Instant::now() > deadline {
+            return Err(HarnessError::NotReady {
+                secs: READY_TIMEOUT.as_secs(),
+                logs: logs(container).await,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
 
-    async fn read_credentials(&self) -> Result<Credentials, HarnessError> {
-        Ok(Credentials {
-            ca_cert_pem: self.read_text("pki/ca.crt").await?,
-            client_cert_pem: self.read_text("pki/client-client.crt").await?,
-            client_key_pem: SecretString::new(self.read_text("pki/client-client.key").await?),
-        })
-    }
-
-    /// A text file of the volume (`relative` to [`VOLUME`]).
-    pub async fn read_text(&self, relative: &str) -> Result<String, HarnessError> {
-        let path = format!("{VOLUME}/{relative}");
-        let failed = |detail: String| HarnessError::Credentials {
-            path: path.clone(),
-            detail,
-        };
-        let bytes = self
-            .container
-            .copy_file_from(path.clone(), Vec::<u8>::new())
+async fn mapped_ports(container: &Container) -> Result<[u16; 3], HarnessError> {
+    let mut ports = [0; 3];
+    for (slot, p) in ports.iter_mut().zip([KMIP_PORT, HTTPS_PORT, HEALTH_PORT]) {
+        *slot = container
+            .get_host_port_ipv4(p.tcp())
             .await
-            .map_err(|e| failed(e.to_string()))?;
-        String::from_utf8(bytes).map_err(|e| failed(e.to_string()))
+            .map_err(docker_err)?;
     }
+    Ok(ports)
+}
+
+async fn logs(container: &Container) -> String {
+    let out = container.stdout_to_vec().await.unwrap_or_default();
+    let err = container.stderr_to_vec().await.unwrap_or_default();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out),
+        String::from_utf8_lossy(&err)
+    )
+}
+
+async fn read_text(container: &Container, relative: &str) -> Result<String, HarnessError> {
+    let path = format!("{VOLUME}/{relative}");
+    let failed = |detail: String| HarnessError::ReadFile {
+        path: path.clone(),
+        detail,
+    };
+    let bytes = container
+        .copy_file_from(path.clone(), Vec::<u8>::new())
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| failed(e.to_string()))
 }
 
 /// Builds `image` with docker/build-offline.sh when the engine does not have it.
