@@ -2,7 +2,9 @@
 # The container stage (issue 10): builds the release binary and the image offline
 # (docker/build-offline.sh), checks the image (non-root user, no private key or PIN inside,
 # prints its size), runs the container tests (tests/container.rs) and the README's example
-# (examples/softhsm_in_docker.rs) on the machine's Docker engine. Fails, never skips, without one.
+# (examples/softhsm_in_docker.rs) on the machine's Docker engine, then builds and starts
+# docker/Dockerfile's runtime stage on a local debian:bookworm-slim stand-in
+# (docker/check-registry-runtime.sh). Fails, never skips, without an engine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HSMKMS_IMAGE="${HSMKMS_IMAGE:-hsmkms:dev}"
@@ -52,3 +54,5 @@ echo "docker-tests: $HSMKMS_IMAGE is $size bytes ($((size / 1024 / 1024)) MiB)"
 cargo clippy -p hsmkms --locked --features testing --lib --tests --examples -- -D warnings
 cargo nextest run --locked --no-fail-fast --features testing --test container
 cargo run --locked --features testing --example softhsm_in_docker
+# docker/Dockerfile's runtime stage on a debootstrapped debian:bookworm-slim stand-in (no registry).
+docker/check-registry-runtime.sh

@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libssl-dev pkg-config libsqlite3-dev   # Kryoptic's build dependencies
   python3 python3-venv   # the OASIS vector runner and PyKMIP (in a virtual environment)
   cmake golang-go   # the aws-lc FIPS module build (feature `fips`)
+  debootstrap       # the debian:bookworm-slim stand-in for docker/Dockerfile's runtime stage
 )
 
 missing=()
