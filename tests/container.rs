@@ -2,7 +2,9 @@
 //! machine's Docker engine through `hsmkms::testing::SoftHsmKms` (feature `testing`): the field's
 //! VAST Data and vSphere flows against the container, keys read back after a restart on the same
 //! volume and after `docker kill` in the middle of key creation, and the refusal of a volume the
-//! container's user cannot write. No engine: every test fails saying how to get one.
+//! container's user cannot write, and the offline build of a missing tag. No engine: every test
+//! fails saying how to get one. Run under nextest (a process per test: one test changes
+//! DOCKER_HOST); the offline build needs the release binary (tools/docker-tests.sh builds it).
 
 mod client_support;
 mod common;
@@ -209,6 +211,29 @@ async fn a_volume_the_user_cannot_write_is_refused_with_the_chown_to_run() {
         }
         other => panic!("expected the container to stop with the message, got: {other}"),
     }
+}
+
+/// A tag the engine does not have is built with docker/build-offline.sh, not pulled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_tag_is_built_offline() {
+    const TAG: &str = "hsmkms:harness-build-check";
+    let docker = |args: &[&str]| {
+        std::process::Command::new("docker")
+            .args(args)
+            .output()
+            .expect("the docker command")
+    };
+    docker(&["rmi", "-f", TAG]);
+    assert!(!docker(&["image", "inspect", TAG]).status.success());
+    let kms = SoftHsmKms::builder()
+        .image(TAG)
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("hsmkms container: {e}"));
+    assert!(docker(&["image", "inspect", TAG]).status.success());
+    create_and_get(&kms).await;
+    drop(kms);
+    docker(&["rmi", "-f", TAG]);
 }
 
 /// Without an engine the harness fails (never skips) and says how to get one.
