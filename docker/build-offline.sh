@@ -79,6 +79,10 @@ ADD rootfs.tar /
 $(sed -n '/^# --- runtime metadata/,/^# --- end/p' docker/Dockerfile)
 LABEL org.opencontainers.image.revision="$REV" org.hsmkms.build="offline"
 DOCKERFILE
+old=$(docker image inspect -f '{{.Id}}' "$TAG" 2>/dev/null || true)
 DOCKER_BUILDKIT=0 docker build -q -t "$TAG" "$WORK" >/dev/null
+new=$(docker image inspect -f '{{.Id}}' "$TAG")
+# The image this tag named before, now untagged (kept if a container still uses it).
+if [ -n "$old" ] && [ "$old" != "$new" ]; then docker rmi "$old" >/dev/null 2>&1 || true; fi
 size=$(docker image inspect -f '{{.Size}}' "$TAG")
 echo "build-offline: $TAG built ($size bytes, $((size / 1024 / 1024)) MiB)"
