@@ -9,8 +9,8 @@
 //! `HSMKMS_BIN`) and the host's SoftHSM (`apt-get install softhsm2`).
 //!
 //! Needs a Docker engine on a Unix socket (`DOCKER_HOST=unix://…` or /var/run/docker.sock);
-//! engines older than testcontainers' API version are handled by [`docker_api`]. Ports are
-//! published on 127.0.0.1 only.
+//! engines older than testcontainers' API version are reached through the proxy of
+//! `docker_api.rs`. Ports are published on 127.0.0.1 only.
 
 mod docker_api;
 
