@@ -9,7 +9,9 @@
 //! - [`config`]: the typed configuration, validated at start-up;
 //! - [`fips`]: FIPS mode's start-up checks (AWS-LC module, HSM approved mode, known-answer
 //!   tests) and report; the algorithm policy itself is [`service::policy`];
-//! - the CLI (`src/main.rs`, [`cli`]) on top.
+//! - the CLI (`src/main.rs`, [`cli`]) on top;
+//! - `testing` (feature `testing`): the hsmkms image with SoftHSM, started by testcontainers for
+//!   other crates' tests.
 #![deny(unsafe_code)]
 
 pub mod cli;
@@ -23,6 +25,8 @@ pub mod secret;
 pub mod server;
 pub mod service;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 /// The wire format: re-exported from the dependency-free `hsmkms-ttlv` crate (kept separate so
 /// that its fuzz target builds light).

@@ -8,27 +8,21 @@ mod common;
 mod server_support;
 
 use client_support::*;
-use hsmkms::kmip::attributes::{Attribute, AttributeName};
+use hsmkms::kmip::attributes::Attribute;
 use hsmkms::kmip::operations::modify_attribute::ModifyAttributeRequest;
 use hsmkms::kmip::operations::object::{KeyBlock, ManagedObject};
 use hsmkms::kmip::operations::register::RegisterRequest;
 use hsmkms::kmip::operations::{AttributeSet, EditedAttribute};
 use hsmkms::kmip::{RequestPayload, ResponsePayload};
 use hsmkms::secret::SecretBytes;
-use hsmkms::ttlv::enums::{
-    CryptographicAlgorithm, KeyFormatType, LinkType, ObjectType, Operation, State,
-};
+use hsmkms::ttlv::enums::{CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, State};
 use hsmkms::ttlv::{Tag, Value};
 use server_support::*;
 
 // ---------------------------------------------------------------------------------------------
 // VAST Data
 
-/// VAST Data's external key manager flow, KMIP 1.4 over HTTPS `POST /kmip`. Message shapes: the
-/// VAST Data EKM sequence as issue 6 of this project records it from VAST's KMIP integration
-/// (key names `VAST_EKM_KEY_2_<uuid>_0`, Object Group and Operation Policy Name `default` added
-/// after Create, one attribute per Add Attribute, ReKey for rotation with the old key left
-/// Active, Revoke with Cessation Of Operation), over the HTTPS binding of KMIP 1.4 §10.
+/// VAST Data's flow ([`vast_data_flow`]) against a server on 127.0.0.1.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vast_data_over_https() {
     let backend = Backend::new();
@@ -36,132 +30,14 @@ async fn vast_data_over_https() {
     let (service, _store) = backend.service();
     let server = start_with(&pki.config(), service).await;
     let mut http = Http::connect(server.https_addr, &pki).await;
-    macro_rules! call {
-        ($items:expr) => {{
-            let body = bytes(&message((1, 4), $items));
-            let (status, _, answer) = http.post("/kmip", "application/octet-stream", body).await;
-            assert_eq!(status, 200);
-            parse_response(&answer)
-        }};
-    }
-
-    let r = call!(vec![(
-        Operation::DISCOVER_VERSIONS,
-        RequestPayload::DiscoverVersions(Default::default())
-    )]);
-    ok(&r);
-    let uid = created(&call!(vec![(Operation::CREATE, aes(256, vec![]))]));
-    let name = "VAST_EKM_KEY_2_3f1c9a52-7a0e-4d55-9a57-0f2b8e1d6c44_0";
-    for a in [
-        name_attr(name),
-        Attribute::new(
-            Tag::OBJECT_GROUP,
-            Value::TextString("vast-cluster-1".into()),
-        ),
-        Attribute::new(
-            Tag::OPERATION_POLICY_NAME,
-            Value::TextString("default".into()),
-        ),
-    ] {
-        let r = call!(vec![(
-            Operation::ADD_ATTRIBUTE,
-            add_attribute(&uid, a.clone())
-        )]);
-        match payload(&r) {
-            ResponsePayload::AttributeEdit(e) => {
-                assert_eq!(e.unique_identifier, uid);
-                let echoed = e.attribute.as_ref().expect("the attribute echoed");
-                assert_eq!((&echoed.name, &echoed.value), (&a.name, &a.value));
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-    ok(&call!(vec![(Operation::ACTIVATE, activate(&uid))]));
-    let by_name = || RequestPayload::Locate(locate(vec![name_attr(name)]));
-    assert_eq!(
-        located(&call!(vec![(Operation::LOCATE, by_name())])),
-        vec![uid.clone()]
-    );
-    let old_key = material(&call!(vec![(Operation::GET, get(&uid))]));
-    assert_eq!(old_key.len(), 32);
-    let r = call!(vec![(
-        Operation::GET_ATTRIBUTES,
-        get_attributes(&uid, &["State", "Activation Date"])
-    )]);
-    assert_eq!(state(&r), State::ACTIVE);
-    assert!(attributes(&r)
-        .iter()
-        .any(|a| a.name == AttributeName::Standard(Tag::ACTIVATION_DATE)));
-
-    // Rotation.
-    let new = created(&call!(vec![(Operation::RE_KEY, rekey(&uid))]));
-    assert_ne!(new, uid, "ReKey gives the replacement a new identifier");
-    assert_eq!(
-        located(&call!(vec![(Operation::LOCATE, by_name())])),
-        vec![new.clone()],
-        "the name moved to the replacement"
-    );
-    let r = call!(vec![(
-        Operation::GET_ATTRIBUTES,
-        get_attributes(&uid, &["State", "Link"])
-    )]);
-    assert_eq!(state(&r), State::ACTIVE, "the old key stays Active");
-    assert_eq!(
-        links(&r),
-        vec![(LinkType::REPLACEMENT_OBJECT_LINK.0, new.clone())]
-    );
-    let r = call!(vec![(
-        Operation::GET_ATTRIBUTES,
-        get_attributes(
-            &new,
-            &["State", "Link", "Object Group", "Operation Policy Name"]
-        )
-    )]);
-    assert_eq!(state(&r), State::ACTIVE);
-    assert_eq!(
-        links(&r),
-        vec![(LinkType::REPLACED_OBJECT_LINK.0, uid.clone())]
-    );
-    let attrs = attributes(&r);
-    for (tag, want) in [
-        (Tag::OBJECT_GROUP, "vast-cluster-1"),
-        (Tag::OPERATION_POLICY_NAME, "default"),
-    ] {
-        assert!(
-            attrs.iter().any(|a| a.name == AttributeName::Standard(tag)
-                && a.value == Value::TextString(want.into())),
-            "{tag} copied: {attrs:?}"
-        );
-    }
-    let new_key = material(&call!(vec![(Operation::GET, get(&new))]));
-    assert_eq!(new_key.len(), 32);
-    assert_ne!(new_key, old_key, "new material");
-
-    for u in [&new, &uid] {
-        ok(&call!(vec![(Operation::REVOKE, revoke(u))]));
-        let r = call!(vec![(
-            Operation::GET_ATTRIBUTES,
-            get_attributes(u, &["State"])
-        )]);
-        assert_eq!(state(&r), State::DEACTIVATED);
-        ok(&call!(vec![(Operation::DESTROY, destroy(u))]));
-    }
-
-    // "Test connection": Create, Get, Destroy.
-    let t = created(&call!(vec![(Operation::CREATE, aes(256, vec![]))]));
-    assert_eq!(material(&call!(vec![(Operation::GET, get(&t))])).len(), 32);
-    ok(&call!(vec![(Operation::DESTROY, destroy(&t))]));
+    vast_data_flow(&mut http).await;
     server.shutdown().await;
 }
 
 // ---------------------------------------------------------------------------------------------
 // VMware vCenter
 
-/// VMware vCenter's KMS client, KMIP 1.1 on port 5696 (here 127.0.0.1:0). Message shapes:
-/// vSphere's documented KMS requirements (KMIP 1.1, AES-256 keys created without a name) and the
-/// custom attributes `x-Product_Version`, `x-Vendor`, `x-Product` it sets, as issue 6 of this
-/// project records them (including the Get Attributes of `x-Product_Version` before it exists,
-/// which must succeed with no attribute, and the three Add Attribute items in one message).
+/// VMware vCenter's flow ([`vmware_vcenter_flow`]) against a server on 127.0.0.1.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vmware_vcenter_1_1() {
     let backend = Backend::new();
@@ -169,54 +45,7 @@ async fn vmware_vcenter_1_1() {
     let (service, _store) = backend.service();
     let server = start_with(&pki.config(), service).await;
     let mut c = client(&server, &pki, (1, 1)).await;
-    ok(&c
-        .one(
-            Operation::DISCOVER_VERSIONS,
-            RequestPayload::DiscoverVersions(Default::default()),
-        )
-        .await);
-    let r = roundtrip(&mut c.tls, &query(v(1, 1), b"q")).await;
-    ok(&r);
-    let uid = created(&c.one(Operation::CREATE, aes(256, vec![])).await);
-    let r = c
-        .one(
-            Operation::GET_ATTRIBUTES,
-            get_attributes(&uid, &["x-Product_Version"]),
-        )
-        .await;
-    assert!(attributes(&r).is_empty(), "no attribute before it exists");
-    let r = c
-        .batch(vec![
-            (
-                Operation::ADD_ATTRIBUTE,
-                add_attribute(&uid, custom("x-Product_Version", "8.0.2")),
-            ),
-            (
-                Operation::ADD_ATTRIBUTE,
-                add_attribute(&uid, custom("x-Vendor", "VMware, Inc.")),
-            ),
-            (
-                Operation::ADD_ATTRIBUTE,
-                add_attribute(&uid, custom("x-Product", "VMware vCenter Server")),
-            ),
-        ])
-        .await;
-    ok(&r);
-    assert_eq!(r.batch_items.len(), 3);
-    let r = c
-        .one(
-            Operation::GET_ATTRIBUTES,
-            get_attributes(&uid, &["x-Product_Version"]),
-        )
-        .await;
-    assert_eq!(
-        attributes(&r)
-            .iter()
-            .map(|a| a.value.clone())
-            .collect::<Vec<_>>(),
-        vec![Value::TextString("8.0.2".into())]
-    );
-    assert_eq!(material(&c.one(Operation::GET, get(&uid)).await).len(), 32);
+    vmware_vcenter_flow(&mut c).await;
     server.shutdown().await;
 }
 

@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libssl-dev pkg-config libsqlite3-dev   # Kryoptic's build dependencies
   python3 python3-venv   # the OASIS vector runner and PyKMIP (in a virtual environment)
   cmake golang-go   # the aws-lc FIPS module build (feature `fips`)
+  debootstrap       # the debian:bookworm-slim stand-in for docker/Dockerfile's runtime stage
 )
 
 missing=()
@@ -32,4 +33,12 @@ command -v cargo >/dev/null || { echo "prereqs: cargo not found: install Rust wi
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "prereqs: installing cargo-nextest"
   cargo install --locked cargo-nextest >/dev/null
+fi
+
+# The docker stage (tools/docker-tests.sh) needs a Docker engine; this script cannot install or
+# start one for you, so it only says so (the stage itself fails without one).
+if ! command -v docker >/dev/null; then
+  echo "prereqs: docker is not installed: the docker stage needs an engine (Debian 12: apt-get install docker.io, then systemctl start docker or dockerd &)" >&2
+elif ! docker info >/dev/null 2>&1; then
+  echo "prereqs: no Docker engine answers (docker info failed): start it (systemctl start docker or dockerd &) before the docker stage" >&2
 fi

@@ -58,6 +58,13 @@ hsm_suite_on_kryoptic() {
 }
 stage tests-kryoptic hsm_suite_on_kryoptic
 stage dev-mode      tools/dev-smoke.sh
+# The image built offline (no registry), its checks (non-root, no key or PIN inside, size), the
+# container tests and the README's example on the machine's Docker engine (issue 10).
+docker_stage() {
+  tools/docker-tests.sh 2>&1 | tee -a "$NEXTEST_LOG"
+  return "${PIPESTATUS[0]}"
+}
+stage docker        docker_stage
 # OASIS SKLC-M, SKFF-M, OMOS-M, TL-M, CS-BC-M, CS-RNG-M (1.4 and 2.1) against a fresh server; allow-list in tools/vectors-allowed.txt.
 stage vectors       tools/vectors.sh
 # The same stage with the server on Kryoptic (its own allow-list: no DES in its `minimal` build).

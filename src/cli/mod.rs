@@ -1,5 +1,6 @@
 //! The `hsmkms` command line: subcommands and their wiring to the library layers.
 
+pub mod container;
 pub mod doctor;
 pub mod init;
 pub mod pki;
@@ -52,6 +53,9 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// The container image's entrypoint: check the volume, create on first start what is
+    /// missing (SoftHSM token, PINs, development PKI, hsmkms.toml, master keys), then serve.
+    Container(container::ContainerArgs),
     /// Create a development CA, server certificate and client certificates (keeps existing ones).
     Pki(pki::PkiArgs),
     /// Container health check: GET /readyz (or /healthz) on the health listener; exit 0 when 200.
@@ -93,6 +97,7 @@ pub fn main() -> ExitCode {
             }
         },
         Command::Serve { config } => serve::serve(&config).map_err(|e| e.to_string()),
+        Command::Container(args) => container::run(&args).map_err(|e| format!("container: {e}")),
         Command::Pki(args) => pki::run(&args)
             .map(|lines| lines.iter().for_each(|l| println!("{l}")))
             .map_err(|e| e.to_string()),

@@ -51,8 +51,11 @@ pub fn init_logging(cfg: &LoggingConfig) -> Result<(), ServeError> {
         level: cfg.level.clone(),
         problem: e.to_string(),
     })?;
+    // Colours only on a terminal (not in `docker logs` or a log file).
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     // A second call (tests) keeps the first subscriber.
     let _ = match cfg.format {
@@ -124,7 +127,11 @@ pub fn serve(config_path: &Path) -> Result<(), ServeError> {
 /// [`serve`] with the known-answer vectors given (a test injects a wrong one to see start-up
 /// stop with the check's name).
 pub fn serve_with(config_path: &Path, answers: &KnownAnswers) -> Result<(), ServeError> {
-    let config = Config::load(config_path)?;
+    serve_config(Config::load(config_path)?, answers)
+}
+
+/// [`serve_with`] with the configuration already loaded (`hsmkms container` adjusts it).
+pub fn serve_config(config: Config, answers: &KnownAnswers) -> Result<(), ServeError> {
     init_logging(&config.logging)?;
     // Opening the HSM checks module, token label, PIN and master keys (`hsmkms init`), with
     // messages that say which.

@@ -45,6 +45,14 @@ pub enum HsmError {
         present: Vec<String>,
     },
 
+    /// A token had to be created but every slot already holds an initialised token.
+    #[error(
+        "cannot create token {label:?}: module {module} has no slot without an initialised \
+         token (SoftHSM always offers one; another HSM's token must be initialised with its own \
+         tools)"
+    )]
+    NoFreeSlot { module: PathBuf, label: String },
+
     /// The PIN could not be read.
     #[error("cannot read the HSM PIN: {0}")]
     Pin(String),

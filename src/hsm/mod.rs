@@ -9,8 +9,9 @@
 //!
 //! Files: [`session`] (module, token, pool, recovery), [`master`] (KEK and record-MAC key,
 //! `init`), [`keys`] (generate, import, wrap/unwrap, export), [`ops`] (encrypt, sign, MAC,
-//! digest, random), [`cache`] (unwrapped handles), [`profile`], [`raw`] (the only `unsafe`:
-//! mechanism codes cryptoki cannot name), [`secret`] (PIN and clear bytes), [`types`].
+//! digest, random), [`token`] (creating a token on first start), [`cache`] (unwrapped
+//! handles), [`profile`], [`raw`] (the only `unsafe`: mechanism codes cryptoki cannot name),
+//! [`secret`] (PIN and clear bytes), [`types`].
 
 mod cache;
 mod error;
@@ -22,6 +23,7 @@ mod raw;
 mod secret;
 mod session;
 mod stream;
+mod token;
 mod types;
 
 use std::path::{Path, PathBuf};
@@ -41,6 +43,7 @@ pub use profile::{
 pub use secret::{Pin, SecretBytes};
 pub use session::{find_token, module_context};
 pub use stream::CipherStream;
+pub use token::ensure_token;
 pub use types::{
     Cipher, Curve, HashAlg, KeyKind, KeyPairSpec, KeyUsage, MacAlg, ManagedKey, PublicKey, SignAlg,
     WrappedKey,

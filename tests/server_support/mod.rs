@@ -228,7 +228,11 @@ pub struct Http {
 
 impl Http {
     pub async fn connect(addr: SocketAddr, pki: &TestPki) -> Self {
-        let cfg = pki.client_config(Some(&pki.alice));
+        Self::connect_with(addr, pki.client_config(Some(&pki.alice))).await
+    }
+
+    /// A keep-alive HTTPS connection with this TLS configuration.
+    pub async fn connect_with(addr: SocketAddr, cfg: Arc<rustls::ClientConfig>) -> Self {
         let tls = connect(addr, cfg).await.unwrap();
         let (sender, conn) =
             hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
