@@ -17,6 +17,7 @@ use crate::service::key_formats;
 use crate::service::objects::{
     bool_of, enum_of, hsm_error, int_of, set_attr, Objects, OPAQUE_DATA_TYPE, SECRET_DATA_TYPE,
 };
+use crate::service::register::REGISTERED_FORMAT;
 use crate::service::register_key::default_format;
 use crate::service::{Context, OpError};
 use crate::store::{AttrValue, KeyMaterial, Record};
@@ -50,20 +51,24 @@ pub fn handle(
         return Err(OpError::NotExtractable(uid));
     }
     let object_type = ObjectType(r.object_type.0);
+    // The default format is the one the object was registered in.
+    let registered = enum_of(&r, REGISTERED_FORMAT).map(KeyFormatType);
     if object_type == ObjectType::PUBLIC_KEY || object_type == ObjectType::PRIVATE_KEY {
-        let object = asymmetric_object(objects, &r, &uid, request.key_format_type)?;
+        let wanted = request.key_format_type.or(registered);
+        let object = asymmetric_object(objects, &r, &uid, wanted)?;
         return answer(objects, &r, uid, object);
     }
     let wanted = request.key_format_type;
     let format = match object_type {
-        ObjectType::SYMMETRIC_KEY => wanted.unwrap_or(KeyFormatType::RAW),
+        ObjectType::SYMMETRIC_KEY => wanted.or(registered).unwrap_or(KeyFormatType::RAW),
+        ObjectType::SECRET_DATA => wanted.or(registered).unwrap_or(KeyFormatType::OPAQUE),
         _ => wanted.unwrap_or(KeyFormatType::OPAQUE),
     };
     let allowed = match object_type {
         ObjectType::SYMMETRIC_KEY => {
             format == KeyFormatType::RAW || format == KeyFormatType::TRANSPARENT_SYMMETRIC_KEY
         }
-        ObjectType::SECRET_DATA => format == KeyFormatType::OPAQUE,
+        ObjectType::SECRET_DATA => format == KeyFormatType::OPAQUE || format == KeyFormatType::RAW,
         _ => wanted.is_none(),
     };
     if !allowed {
