@@ -7,12 +7,14 @@
 //!
 //! Result Reasons: Item Not Found, Sensitive / Not Extractable (1.4+; Permission Denied
 //! before), Object Destroyed (2.x; Permission Denied in 1.x), Key Format Type Not Supported,
-//! Feature Not Supported (wrapping or compression asked), Cryptographic Failure.
+//! Feature Not Supported (compression, or a wrapping this server does not offer), Cryptographic
+//! Failure. With a Key Wrapping Specification: [`get_wrapped`].
 
 use crate::keystore::to_hsm;
 use crate::kmip::operations::get::{GetRequest, GetResponse};
 use crate::kmip::operations::object::{KeyBlock, ManagedObject};
 use crate::kmip::ResponsePayload;
+use crate::service::get_wrapped;
 use crate::service::key_formats;
 use crate::service::objects::{
     bool_of, enum_of, hsm_error, int_of, set_attr, Objects, OPAQUE_DATA_TYPE, SECRET_DATA_TYPE,
@@ -21,7 +23,7 @@ use crate::service::register::REGISTERED_FORMAT;
 use crate::service::register_key::default_format;
 use crate::service::{Context, OpError};
 use crate::store::{AttrValue, KeyMaterial, Record};
-use crate::ttlv::enums::{KeyFormatType, ObjectType};
+use crate::ttlv::enums::{KeyFormatType, KeyWrapType, ObjectType};
 
 pub fn handle(
     ctx: &Context<'_>,
@@ -33,9 +35,12 @@ pub fn handle(
     if r.is_destroyed() {
         return Err(OpError::Destroyed(uid));
     }
-    if request.key_wrapping_specification.is_some() || request.key_wrap_type.is_some() {
+    if request
+        .key_wrap_type
+        .is_some_and(|t| KeyWrapType(t) != KeyWrapType::NOT_WRAPPED)
+    {
         return Err(OpError::NotSupported(
-            "Get with key wrapping is not offered yet: ask without a Key Wrapping Specification"
+            "Key Wrap Type As Registered is not offered: keys are not kept as registered wrapped"
                 .into(),
         ));
     }
@@ -43,6 +48,11 @@ pub fn handle(
         return Err(OpError::NotSupported(
             "key compression applies to elliptic-curve keys only".into(),
         ));
+    }
+    if let Some(spec) = &request.key_wrapping_specification {
+        // Sensitive keys may leave wrapped; Extractable is checked by the wrapping.
+        let object = get_wrapped::wrapped_object(ctx, objects, &r, spec)?;
+        return answer(objects, &r, uid, object);
     }
     if bool_of(&r, "Sensitive") == Some(true) {
         return Err(OpError::Sensitive(uid));

@@ -38,6 +38,7 @@ pub mod error;
 pub mod get;
 pub mod get_attribute_list;
 pub mod get_attributes;
+pub mod get_wrapped;
 pub mod hash;
 pub mod identity;
 pub mod interop;
