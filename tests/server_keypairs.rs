@@ -323,6 +323,20 @@ async fn refuses_a_sensitive_public_key_and_bad_input_with_their_reasons() {
             "does not match",
         ),
         (
+            "a Cryptographic Length that is not the key's",
+            register_key(
+                ObjectType::PUBLIC_KEY,
+                F::PKCS_1,
+                bytes_item(pkcs1.clone()),
+                vec![Attribute::new(
+                    Tag::CRYPTOGRAPHIC_LENGTH,
+                    Value::Integer(4096),
+                )],
+            ),
+            ResultReason::INVALID_FIELD,
+            "does not match the key (2048 bits)",
+        ),
+        (
             "a DSA public key",
             register_key(
                 ObjectType::PUBLIC_KEY,
