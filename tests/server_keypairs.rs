@@ -11,8 +11,7 @@ mod server_support;
 
 use client_support::*;
 use hsmkms::kmip::attributes::Attribute;
-use hsmkms::kmip::operations::get::GetRequest;
-use hsmkms::kmip::{RequestPayload, ResponseMessage};
+use hsmkms::kmip::RequestPayload;
 use hsmkms::service::Policy;
 use hsmkms::ttlv::enums::{
     CryptographicAlgorithm as A, KeyFormatType as F, LinkType, ObjectType, Operation, ResultReason,
@@ -355,65 +354,6 @@ async fn refuses_a_sensitive_public_key_and_bad_input_with_their_reasons() {
     }
 }
 
-/// A Get wrapped under `wrapping` with Cryptographic Parameters `params` (Encrypt).
-fn get_wrapped(uid: &str, wrapping: &str, params: Option<Item>) -> RequestPayload {
-    let mut eki = vec![Item::new(
-        Tag::UNIQUE_IDENTIFIER,
-        Value::TextString(wrapping.into()),
-    )];
-    eki.extend(params);
-    let spec = Item::structure(
-        Tag::KEY_WRAPPING_SPECIFICATION,
-        vec![
-            Item::new(Tag::WRAPPING_METHOD, Value::Enumeration(1)),
-            Item::structure(Tag::ENCRYPTION_KEY_INFORMATION, eki),
-        ],
-    );
-    RequestPayload::Get(GetRequest {
-        unique_identifier: Some(uid.into()),
-        key_wrapping_specification: Some(spec),
-        ..Default::default()
-    })
-}
-
-/// The wrapped bytes of a wrapped Get answer (its Key Wrapping Data checked).
-fn wrapped_bytes(r: &ResponseMessage, wrapping: &str) -> Vec<u8> {
-    let kb = key_block(r);
-    let kwd = kb.key_wrapping_data.expect("Key Wrapping Data");
-    let Value::Structure(items) = &kwd.value else {
-        panic!()
-    };
-    let eki = items
-        .iter()
-        .find(|i| i.tag == Tag::ENCRYPTION_KEY_INFORMATION)
-        .expect("Encryption Key Information");
-    assert_eq!(eki.children()[0].value, Value::TextString(wrapping.into()));
-    match kb.key_value.expect("a Key Value").value {
-        Value::ByteString(b) => b,
-        other => panic!("wrapped Key Value is bytes, not {other:?}"),
-    }
-}
-
-fn register_aes(value: &[u8], mask: i32) -> RequestPayload {
-    use hsmkms::kmip::operations::object::{KeyBlock, ManagedObject};
-    use hsmkms::kmip::operations::register::RegisterRequest;
-    use hsmkms::kmip::operations::AttributeSet;
-    RequestPayload::Register(RegisterRequest {
-        object_type: ObjectType::SYMMETRIC_KEY,
-        attributes: Some(AttributeSet::V1(vec![Attribute::new(
-            Tag::CRYPTOGRAPHIC_USAGE_MASK,
-            Value::Integer(mask),
-        )])),
-        object: Some(ManagedObject::SymmetricKey(KeyBlock::with_material(
-            F::RAW,
-            &hsmkms::secret::SecretBytes::new(value.to_vec()),
-            Some(A::AES.0),
-            Some(value.len() as i32 * 8),
-        ))),
-        protection_storage_masks: None,
-    })
-}
-
 fn oaep_parameters(hash: u32) -> Item {
     Item::structure(
         Tag::CRYPTOGRAPHIC_PARAMETERS,
@@ -576,4 +516,60 @@ async fn pykmip_creates_a_key_pair_and_reads_both_halves() {
         ],
         "stderr:\n{stderr}"
     );
+}
+
+/// A private key leaves wrapped as its PKCS#8 under KWP; a non-extractable key does not leave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wraps_a_private_key_and_refuses_a_non_extractable_one() {
+    use aes_kw::KekAes256;
+    let (_b, pki, server) = started().await;
+    let mut c = client(&server, &pki, (1, 4)).await;
+    let kek = [0x11u8; 32];
+    let kek_uid = created(
+        &c.one(Operation::REGISTER, register_aes(&kek, WRAP_KEY))
+            .await,
+    );
+    ok(&c.one(Operation::ACTIVATE, activate(&kek_uid)).await);
+    let (private, _) = pair(
+        &c.one(
+            Operation::CREATE_KEY_PAIR,
+            create_key_pair(A::RSA, 2048, "exp", (SIGN, VERIFY)),
+        )
+        .await,
+    );
+    let r = c
+        .one(Operation::GET, get_wrapped(&private, &kek_uid, None))
+        .await;
+    assert_eq!(key_block(&r).key_format_type, F::PKCS_8);
+    let p8 = KekAes256::from(kek)
+        .unwrap_with_padding_vec(&wrapped_bytes(&r, &kek_uid))
+        .expect("KWP");
+    let clear = der(&c.one(Operation::GET, get_in(&private, F::PKCS_8)).await);
+    // SoftHSM zero-pads the PKCS#8 to a multiple of 8 bytes before KWP (RFC 5649's length
+    // indicator then covers the padding); the DER itself ends where its SEQUENCE says.
+    assert_eq!(&p8[..2], &[0x30, 0x82]);
+    let len = 4 + u16::from_be_bytes([p8[2], p8[3]]) as usize;
+    assert!(p8.len() - len < 8 && p8[len..].iter().all(|b| *b == 0));
+    let p8 = &p8[..len];
+    assert_eq!(
+        rsa::RsaPrivateKey::from_pkcs8_der(p8).unwrap(),
+        rsa::RsaPrivateKey::from_pkcs8_der(&clear).unwrap()
+    );
+
+    let sealed = match register_aes(&[0x22; 16], ENCRYPT) {
+        RequestPayload::Register(mut r) => {
+            r.attributes = Some(hsmkms::kmip::operations::AttributeSet::V1(vec![
+                Attribute::new(Tag::CRYPTOGRAPHIC_USAGE_MASK, Value::Integer(ENCRYPT)),
+                Attribute::new(Tag::EXTRACTABLE, Value::Boolean(false)),
+            ]));
+            RequestPayload::Register(r)
+        }
+        _ => unreachable!(),
+    };
+    let sealed = created(&c.one(Operation::REGISTER, sealed).await);
+    let (reason, _) = failure(
+        &c.one(Operation::GET, get_wrapped(&sealed, &kek_uid, None))
+            .await,
+    );
+    assert_eq!(reason, ResultReason::NOT_EXTRACTABLE);
 }

@@ -429,3 +429,62 @@ pub fn failure(r: &ResponseMessage) -> (hsmkms::ttlv::enums::ResultReason, Strin
         b.result_message.clone().unwrap_or_default(),
     )
 }
+
+/// A Get wrapped under `wrapping` with Cryptographic Parameters `params` (Encrypt).
+pub fn get_wrapped(uid: &str, wrapping: &str, params: Option<Item>) -> RequestPayload {
+    let mut eki = vec![Item::new(
+        Tag::UNIQUE_IDENTIFIER,
+        Value::TextString(wrapping.into()),
+    )];
+    eki.extend(params);
+    let spec = Item::structure(
+        Tag::KEY_WRAPPING_SPECIFICATION,
+        vec![
+            Item::new(Tag::WRAPPING_METHOD, Value::Enumeration(1)),
+            Item::structure(Tag::ENCRYPTION_KEY_INFORMATION, eki),
+        ],
+    );
+    RequestPayload::Get(GetRequest {
+        unique_identifier: Some(uid.into()),
+        key_wrapping_specification: Some(spec),
+        ..Default::default()
+    })
+}
+
+/// The wrapped bytes of a wrapped Get answer (its Key Wrapping Data checked).
+pub fn wrapped_bytes(r: &ResponseMessage, wrapping: &str) -> Vec<u8> {
+    let kb = key_block(r);
+    let kwd = kb.key_wrapping_data.expect("Key Wrapping Data");
+    let Value::Structure(items) = &kwd.value else {
+        panic!()
+    };
+    let eki = items
+        .iter()
+        .find(|i| i.tag == Tag::ENCRYPTION_KEY_INFORMATION)
+        .expect("Encryption Key Information");
+    assert_eq!(eki.children()[0].value, Value::TextString(wrapping.into()));
+    match kb.key_value.expect("a Key Value").value {
+        Value::ByteString(b) => b,
+        other => panic!("wrapped Key Value is bytes, not {other:?}"),
+    }
+}
+
+pub fn register_aes(value: &[u8], mask: i32) -> RequestPayload {
+    use hsmkms::kmip::operations::object::{KeyBlock, ManagedObject};
+    use hsmkms::kmip::operations::register::RegisterRequest;
+    use hsmkms::kmip::operations::AttributeSet;
+    RequestPayload::Register(RegisterRequest {
+        object_type: ObjectType::SYMMETRIC_KEY,
+        attributes: Some(AttributeSet::V1(vec![Attribute::new(
+            Tag::CRYPTOGRAPHIC_USAGE_MASK,
+            Value::Integer(mask),
+        )])),
+        object: Some(ManagedObject::SymmetricKey(KeyBlock::with_material(
+            hsmkms::ttlv::enums::KeyFormatType::RAW,
+            &hsmkms::secret::SecretBytes::new(value.to_vec()),
+            Some(CryptographicAlgorithm::AES.0),
+            Some(value.len() as i32 * 8),
+        ))),
+        protection_storage_masks: None,
+    })
+}
