@@ -28,22 +28,6 @@ const VERIFY: i32 = 0x2;
 const ENCRYPT: i32 = 0x4;
 const WRAP_KEY: i32 = 0x10;
 
-fn bytes_item(b: Vec<u8>) -> Item {
-    Item::new(Tag::KEY_MATERIAL, Value::ByteString(b))
-}
-
-/// The child `tag` of a Transparent Key Material as unsigned bytes (BigInteger) or bytes.
-fn part(km: &Item, tag: Tag) -> Vec<u8> {
-    let Value::Structure(items) = &km.value else {
-        panic!("not a Transparent structure: {km:?}")
-    };
-    match &items.iter().find(|i| i.tag == tag).expect("the part").value {
-        Value::BigInteger(b) => b.to_unsigned_bytes().expect("non-negative").to_vec(),
-        Value::ByteString(b) => b.clone(),
-        other => panic!("unexpected {other:?}"),
-    }
-}
-
 async fn started() -> (Backend, TestPki, hsmkms::server::RunningServer) {
     let backend = Backend::new();
     let pki = TestPki::new();
@@ -572,4 +556,57 @@ async fn wraps_a_private_key_and_refuses_a_non_extractable_one() {
             .await,
     );
     assert_eq!(reason, ResultReason::NOT_EXTRACTABLE);
+}
+
+/// The lifecycle operations work on both halves: Locate by Object Type, Activate, Revoke,
+/// Destroy (each half on its own); Get of a destroyed public key is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_halves_go_through_the_lifecycle() {
+    let (_b, pki, server) = started().await;
+    let mut c = client(&server, &pki, (1, 4)).await;
+    let (private, public) = pair(
+        &c.one(
+            Operation::CREATE_KEY_PAIR,
+            create_key_pair(A::EC, 384, "life", (SIGN, VERIFY)),
+        )
+        .await,
+    );
+    for (t, uid) in [
+        (ObjectType::PUBLIC_KEY, &public),
+        (ObjectType::PRIVATE_KEY, &private),
+    ] {
+        let filter = Attribute::new(Tag::OBJECT_TYPE, Value::Enumeration(t.0));
+        let found = located(
+            &c.one(
+                Operation::LOCATE,
+                RequestPayload::Locate(locate(vec![filter])),
+            )
+            .await,
+        );
+        assert_eq!(found, vec![uid.clone()]);
+        let s = |r: &hsmkms::kmip::ResponseMessage| state(r);
+        ok(&c.one(Operation::ACTIVATE, activate(uid)).await);
+        let r = c
+            .one(Operation::GET_ATTRIBUTES, get_attributes(uid, &["State"]))
+            .await;
+        assert_eq!(s(&r), hsmkms::ttlv::enums::State::ACTIVE);
+        ok(&c.one(Operation::REVOKE, revoke(uid)).await);
+        let r = c
+            .one(Operation::GET_ATTRIBUTES, get_attributes(uid, &["State"]))
+            .await;
+        assert_eq!(s(&r), hsmkms::ttlv::enums::State::DEACTIVATED);
+    }
+    ok(&c.one(Operation::DESTROY, destroy(&public)).await);
+    let (reason, message) = failure(&c.one(Operation::GET, get(&public)).await);
+    assert_eq!(reason, ResultReason::PERMISSION_DENIED);
+    assert!(message.contains("destroyed"), "{message}");
+    // The private half is untouched by its public key's destruction.
+    let d = key_material(
+        &c.one(
+            Operation::GET,
+            get_in(&private, F::TRANSPARENT_EC_PRIVATE_KEY),
+        )
+        .await,
+    );
+    assert!(!part(&d, Tag::D).is_empty() && part(&d, Tag::D).len() <= 48);
 }

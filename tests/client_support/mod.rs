@@ -319,6 +319,22 @@ pub fn python() -> PathBuf {
 
 // ---- asymmetric keys (tests/server_keypairs.rs) ----
 
+pub fn bytes_item(b: Vec<u8>) -> Item {
+    Item::new(Tag::KEY_MATERIAL, Value::ByteString(b))
+}
+
+/// The child `tag` of a Transparent Key Material as unsigned bytes (BigInteger) or bytes.
+pub fn part(km: &Item, tag: Tag) -> Vec<u8> {
+    let Value::Structure(items) = &km.value else {
+        panic!("not a Transparent structure: {km:?}")
+    };
+    match &items.iter().find(|i| i.tag == tag).expect("the part").value {
+        Value::BigInteger(b) => b.to_unsigned_bytes().expect("non-negative").to_vec(),
+        Value::ByteString(b) => b.clone(),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
 /// CreateKeyPair of `algorithm`/`length` with per-object names and usage masks (1.x form):
 /// `masks` = (private, public).
 pub fn create_key_pair(
