@@ -467,28 +467,8 @@ async fn rsa_1024_is_created_outside_fips_mode_and_refused_in_it() {
 /// Python's `cryptography` and checked to be one pair (tests/pykmip/keypairs.py).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pykmip_creates_a_key_pair_and_reads_both_halves() {
-    let py = python();
     let (_b, pki, server) = started().await;
-    std::fs::write(pki.path("alice.crt"), &pki.alice.cert_pem).unwrap();
-    std::fs::write(pki.path("alice.key"), pki.alice.key_pem.expose()).unwrap();
-    let script =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/pykmip/keypairs.py");
-    let args: Vec<String> = vec![
-        script.display().to_string(),
-        "127.0.0.1".into(),
-        server.kmip_addr.port().to_string(),
-        pki.path("alice.crt").display().to_string(),
-        pki.path("alice.key").display().to_string(),
-        pki.path("ca.crt").display().to_string(),
-    ];
-    let out =
-        tokio::task::spawn_blocking(move || std::process::Command::new(py).args(args).output())
-            .await
-            .unwrap()
-            .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "PyKMIP failed:\n{stdout}\n{stderr}");
+    let (stdout, stderr) = run_pykmip("keypairs.py", &server, &pki).await;
     assert_eq!(
         stdout.lines().collect::<Vec<_>>(),
         vec![

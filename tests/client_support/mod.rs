@@ -504,3 +504,35 @@ pub fn register_aes(value: &[u8], mask: i32) -> RequestPayload {
         protection_storage_masks: None,
     })
 }
+
+/// Runs `tests/pykmip/<script>` (PyKMIP 0.11.0) against `server` as alice: HOST PORT CERT KEY CA.
+/// Returns (stdout, stderr); panics when the script fails.
+pub async fn run_pykmip(
+    script: &str,
+    server: &hsmkms::server::RunningServer,
+    pki: &TestPki,
+) -> (String, String) {
+    let py = python();
+    std::fs::write(pki.path("alice.crt"), &pki.alice.cert_pem).unwrap();
+    std::fs::write(pki.path("alice.key"), pki.alice.key_pem.expose()).unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/pykmip")
+        .join(script);
+    let args: Vec<String> = vec![
+        script.display().to_string(),
+        "127.0.0.1".into(),
+        server.kmip_addr.port().to_string(),
+        pki.path("alice.crt").display().to_string(),
+        pki.path("alice.key").display().to_string(),
+        pki.path("ca.crt").display().to_string(),
+    ];
+    let out =
+        tokio::task::spawn_blocking(move || std::process::Command::new(py).args(args).output())
+            .await
+            .unwrap()
+            .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "PyKMIP failed:\n{stdout}\n{stderr}");
+    (stdout, stderr)
+}
