@@ -16,7 +16,7 @@ use hsmkms::service::Policy;
 use hsmkms::ttlv::enums::{
     CryptographicAlgorithm as A, KeyFormatType as F, LinkType, ObjectType, Operation, ResultReason,
 };
-use hsmkms::ttlv::{Item, Tag, Value};
+use hsmkms::ttlv::{BigInt, Item, Tag, Value};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
@@ -318,6 +318,29 @@ async fn refuses_a_sensitive_public_key_and_bad_input_with_their_reasons() {
             ),
             ResultReason::INVALID_FIELD,
             "does not match the key (2048 bits)",
+        ),
+        (
+            "a 64-bit RSA modulus",
+            register_key(
+                ObjectType::PUBLIC_KEY,
+                F::TRANSPARENT_RSA_PUBLIC_KEY,
+                Item::structure(
+                    Tag::KEY_MATERIAL,
+                    vec![
+                        Item::new(
+                            Tag::MODULUS,
+                            Value::BigInteger(BigInt::from_unsigned_bytes(&[0xC5; 8])),
+                        ),
+                        Item::new(
+                            Tag::PUBLIC_EXPONENT,
+                            Value::BigInteger(BigInt::from_unsigned_bytes(&[1, 0, 1])),
+                        ),
+                    ],
+                ),
+                vec![],
+            ),
+            ResultReason::INVALID_FIELD,
+            "not usable",
         ),
         (
             "a DSA public key",
