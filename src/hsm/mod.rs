@@ -36,6 +36,7 @@ use cryptoki::session::Session;
 
 pub use cache::CacheLimits;
 pub use error::{rv_name, HsmError};
+pub use keys::MAX_RSA_BITS;
 pub use master::{kek_label, mac_label, validate_master_template, InitReport};
 pub use profile::{
     ApprovedMode, PlaintextExport, Profile, CKM_AES_KEY_WRAP_KWP, CKM_AES_KEY_WRAP_PAD,
@@ -45,8 +46,8 @@ pub use session::{find_token, module_context};
 pub use stream::CipherStream;
 pub use token::ensure_token;
 pub use types::{
-    Cipher, Curve, HashAlg, KeyKind, KeyPairSpec, KeyUsage, MacAlg, ManagedKey, PublicKey, SignAlg,
-    WrappedKey,
+    modulus_bits, Cipher, Curve, HashAlg, KeyKind, KeyPairSpec, KeyUsage, MacAlg, ManagedKey,
+    PrivateKeyParts, PublicKey, SignAlg, WrappedKey,
 };
 
 use cache::HandleCache;

@@ -516,3 +516,223 @@ pub async fn vmware_vcenter_flow(c: &mut Client) -> String {
     assert_eq!(material(&c.one(Operation::GET, get(&uid)).await).len(), 32);
     uid
 }
+
+// ---- asymmetric keys (tests/server_keypairs.rs) ----
+
+pub fn bytes_item(b: Vec<u8>) -> Item {
+    Item::new(Tag::KEY_MATERIAL, Value::ByteString(b))
+}
+
+/// The child `tag` of a Transparent Key Material as unsigned bytes (BigInteger) or bytes.
+pub fn part(km: &Item, tag: Tag) -> Vec<u8> {
+    let Value::Structure(items) = &km.value else {
+        panic!("not a Transparent structure: {km:?}")
+    };
+    match &items.iter().find(|i| i.tag == tag).expect("the part").value {
+        Value::BigInteger(b) => b.to_unsigned_bytes().expect("non-negative").to_vec(),
+        Value::ByteString(b) => b.clone(),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// CreateKeyPair of `algorithm`/`length` with per-object names and usage masks (1.x form):
+/// `masks` = (private, public).
+pub fn create_key_pair(
+    algorithm: CryptographicAlgorithm,
+    length: i32,
+    name: &str,
+    masks: (i32, i32),
+) -> RequestPayload {
+    use hsmkms::kmip::operations::create_key_pair::CreateKeyPairRequest;
+    let own = |suffix: &str, mask: i32| {
+        Some(AttributeSet::V1(vec![
+            name_attr(&format!("{name}-{suffix}")),
+            Attribute::new(Tag::CRYPTOGRAPHIC_USAGE_MASK, Value::Integer(mask)),
+        ]))
+    };
+    RequestPayload::CreateKeyPair(CreateKeyPairRequest {
+        common: Some(AttributeSet::V1(vec![
+            Attribute::new(
+                Tag::CRYPTOGRAPHIC_ALGORITHM,
+                Value::Enumeration(algorithm.0),
+            ),
+            Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, Value::Integer(length)),
+        ])),
+        private: own("private", masks.0),
+        public: own("public", masks.1),
+        protection_storage_masks: Vec::new(),
+    })
+}
+
+/// (private, public) identifiers of a CreateKeyPair answer.
+pub fn pair(r: &ResponseMessage) -> (String, String) {
+    match payload(r) {
+        ResponsePayload::CreateKeyPair(c) => (
+            c.private_key_unique_identifier.clone(),
+            c.public_key_unique_identifier.clone(),
+        ),
+        other => panic!("not a CreateKeyPair answer: {other:?}"),
+    }
+}
+
+/// Register of a Public or Private Key whose Key Material is `km` in `format`.
+pub fn register_key(
+    object_type: ObjectType,
+    format: hsmkms::ttlv::enums::KeyFormatType,
+    km: Item,
+    attributes: Vec<Attribute>,
+) -> RequestPayload {
+    use hsmkms::kmip::operations::object::KeyBlock;
+    use hsmkms::kmip::operations::register::RegisterRequest;
+    let kb = KeyBlock::with_key_material(format, km, None, None);
+    let object = if object_type == ObjectType::PUBLIC_KEY {
+        ManagedObject::PublicKey(kb)
+    } else {
+        ManagedObject::PrivateKey(kb)
+    };
+    RequestPayload::Register(RegisterRequest {
+        object_type,
+        attributes: Some(AttributeSet::V1(attributes)),
+        object: Some(object),
+        protection_storage_masks: None,
+    })
+}
+
+/// Get in a Key Format Type.
+pub fn get_in(uid: &str, format: hsmkms::ttlv::enums::KeyFormatType) -> RequestPayload {
+    RequestPayload::Get(GetRequest {
+        unique_identifier: Some(uid.into()),
+        key_format_type: Some(format),
+        ..Default::default()
+    })
+}
+
+/// The Key Block of a Get answer (any key object).
+pub fn key_block(r: &ResponseMessage) -> hsmkms::kmip::operations::object::KeyBlock {
+    match payload(r) {
+        ResponsePayload::Get(g) => match &g.object {
+            ManagedObject::SymmetricKey(kb)
+            | ManagedObject::PublicKey(kb)
+            | ManagedObject::PrivateKey(kb)
+            | ManagedObject::SecretData { key_block: kb, .. } => kb.clone(),
+            other => panic!("no key block: {other:?}"),
+        },
+        other => panic!("not a Get answer: {other:?}"),
+    }
+}
+
+/// The Key Material item of a Get answer.
+pub fn key_material(r: &ResponseMessage) -> Item {
+    key_block(r)
+        .take_key_material()
+        .expect("clear key material")
+}
+
+/// The bytes of a DER Key Material.
+pub fn der(r: &ResponseMessage) -> Vec<u8> {
+    match key_material(r).value {
+        Value::ByteString(b) => b,
+        other => panic!("not DER bytes: {other:?}"),
+    }
+}
+
+/// (Result Reason, Result Message) of the first item, which must have failed.
+pub fn failure(r: &ResponseMessage) -> (hsmkms::ttlv::enums::ResultReason, String) {
+    let b = &r.batch_items[0];
+    assert_ne!(b.result_status, ResultStatus::SUCCESS, "expected a failure");
+    (
+        b.result_reason.expect("a Result Reason"),
+        b.result_message.clone().unwrap_or_default(),
+    )
+}
+
+/// A Get wrapped under `wrapping` with Cryptographic Parameters `params` (Encrypt).
+pub fn get_wrapped(uid: &str, wrapping: &str, params: Option<Item>) -> RequestPayload {
+    let mut eki = vec![Item::new(
+        Tag::UNIQUE_IDENTIFIER,
+        Value::TextString(wrapping.into()),
+    )];
+    eki.extend(params);
+    let spec = Item::structure(
+        Tag::KEY_WRAPPING_SPECIFICATION,
+        vec![
+            Item::new(Tag::WRAPPING_METHOD, Value::Enumeration(1)),
+            Item::structure(Tag::ENCRYPTION_KEY_INFORMATION, eki),
+        ],
+    );
+    RequestPayload::Get(GetRequest {
+        unique_identifier: Some(uid.into()),
+        key_wrapping_specification: Some(spec),
+        ..Default::default()
+    })
+}
+
+/// The wrapped bytes of a wrapped Get answer (its Key Wrapping Data checked).
+pub fn wrapped_bytes(r: &ResponseMessage, wrapping: &str) -> Vec<u8> {
+    let kb = key_block(r);
+    let kwd = kb.key_wrapping_data.expect("Key Wrapping Data");
+    let Value::Structure(items) = &kwd.value else {
+        panic!()
+    };
+    let eki = items
+        .iter()
+        .find(|i| i.tag == Tag::ENCRYPTION_KEY_INFORMATION)
+        .expect("Encryption Key Information");
+    assert_eq!(eki.children()[0].value, Value::TextString(wrapping.into()));
+    match kb.key_value.expect("a Key Value").value {
+        Value::ByteString(b) => b,
+        other => panic!("wrapped Key Value is bytes, not {other:?}"),
+    }
+}
+
+pub fn register_aes(value: &[u8], mask: i32) -> RequestPayload {
+    use hsmkms::kmip::operations::object::{KeyBlock, ManagedObject};
+    use hsmkms::kmip::operations::register::RegisterRequest;
+    use hsmkms::kmip::operations::AttributeSet;
+    RequestPayload::Register(RegisterRequest {
+        object_type: ObjectType::SYMMETRIC_KEY,
+        attributes: Some(AttributeSet::V1(vec![Attribute::new(
+            Tag::CRYPTOGRAPHIC_USAGE_MASK,
+            Value::Integer(mask),
+        )])),
+        object: Some(ManagedObject::SymmetricKey(KeyBlock::with_material(
+            hsmkms::ttlv::enums::KeyFormatType::RAW,
+            &hsmkms::secret::SecretBytes::new(value.to_vec()),
+            Some(CryptographicAlgorithm::AES.0),
+            Some(value.len() as i32 * 8),
+        ))),
+        protection_storage_masks: None,
+    })
+}
+
+/// Runs `tests/pykmip/<script>` (PyKMIP 0.11.0) against `server` as alice: HOST PORT CERT KEY CA.
+/// Returns (stdout, stderr); panics when the script fails.
+pub async fn run_pykmip(
+    script: &str,
+    server: &hsmkms::server::RunningServer,
+    pki: &TestPki,
+) -> (String, String) {
+    let py = python();
+    std::fs::write(pki.path("alice.crt"), &pki.alice.cert_pem).unwrap();
+    std::fs::write(pki.path("alice.key"), pki.alice.key_pem.expose()).unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/pykmip")
+        .join(script);
+    let args: Vec<String> = vec![
+        script.display().to_string(),
+        "127.0.0.1".into(),
+        server.kmip_addr.port().to_string(),
+        pki.path("alice.crt").display().to_string(),
+        pki.path("alice.key").display().to_string(),
+        pki.path("ca.crt").display().to_string(),
+    ];
+    let out =
+        tokio::task::spawn_blocking(move || std::process::Command::new(py).args(args).output())
+            .await
+            .unwrap()
+            .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "PyKMIP failed:\n{stdout}\n{stderr}");
+    (stdout, stderr)
+}
