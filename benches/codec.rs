@@ -114,6 +114,13 @@ fn bench(c: &mut Criterion) {
                 ttlv::to_vec(&item)
             })
         });
+        // What the server does: the tree and the encoding clear themselves when dropped.
+        g.bench_function("decode+encode tree zeroizing", |b| {
+            b.iter(|| {
+                let item = ttlv::decode_zeroizing(&bytes, &Limits::DEFAULT).unwrap();
+                ttlv::to_zeroizing_vec(&item)
+            })
+        });
         g.bench_function("decode+encode typed", |b| {
             b.iter(|| {
                 let item = ttlv::decode(&bytes, &Limits::DEFAULT).unwrap();

@@ -218,6 +218,49 @@ async fn https_answers_binary_and_json_with_keep_alive() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_reads_a_chunked_body_without_content_length() {
+    // No Content-Length: the server's zeroizing body buffer starts empty and grows chunk by
+    // chunk (each time into a new buffer, the old one cleared).
+    let pki = TestPki::new();
+    let server = start(&pki.config()).await;
+    let mut tls = connect(server.https_addr, pki.client_config(Some(&pki.alice)))
+        .await
+        .unwrap();
+    let message = discover_versions(v(1, 4), &[b'c'; 100]);
+    let mut req = b"POST /kmip HTTP/1.1\r\nHost: localhost\r\n\
+        Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\
+        Connection: close\r\n\r\n"
+        .to_vec();
+    for chunk in message.chunks(message.len() / 3 + 1) {
+        req.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        req.extend_from_slice(chunk);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    tls.write_all(&req).await.unwrap();
+    tls.flush().await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::io::AsyncReadExt::read_to_end(&mut tls, &mut answer).await;
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP answer");
+    let head = String::from_utf8_lossy(&answer[..split]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(
+        head.contains("content-type: application/octet-stream"),
+        "{head}"
+    );
+    let r = parse_response(&answer[split + 4..]);
+    assert_eq!(versions(&r), ALL);
+    assert_eq!(
+        r.batch_items[0].unique_batch_item_id.as_deref(),
+        Some(&[b'c'; 100][..])
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_refuses_bodies_over_the_limit() {
     let pki = TestPki::new();
     let mut cfg = pki.config();

@@ -63,11 +63,10 @@ level  = "info"
 TOML
 fi
 
-# `init` never overwrites master keys (it refuses when they exist): run it once per token.
-if [ ! -f "$DATA/.initialized" ]; then
-  "$BIN" init --config "$DATA/hsmkms.toml"
-  touch "$DATA/.initialized"
-fi
+# Every start: `init --only-missing` creates the master keys that are missing (all on a fresh
+# token; the rest after a first start killed half-way, while the store is still empty) and never
+# overwrites one.
+"$BIN" init --only-missing --config "$DATA/hsmkms.toml"
 
 cat <<INFO
 

@@ -69,6 +69,8 @@ pub enum ContainerError {
     Config(#[from] Box<crate::config::ConfigError>),
     #[error("HSM: {0}")]
     Hsm(#[from] HsmError),
+    #[error(transparent)]
+    Init(#[from] super::init::InitError),
     #[error("development PKI: {0}")]
     Pki(#[from] crate::pki::PkiError),
     #[error(transparent)]
@@ -158,15 +160,11 @@ pub fn prepare(args: &ContainerArgs) -> Result<Config, ContainerError> {
     for created in crate::pki::ensure_dev_pki(&dir.join("pki"), &names, &["client".into()])? {
         info!(file = %created.display(), "created development PKI file");
     }
+    // The master keys `hsmkms init` creates: what a first start (or one killed half-way
+    // through it) has not yet made, and only next to an empty store.
     let opened = Hsm::open(&config.hsm)?;
-    match opened.current_kek_version() {
-        Ok(_) => {}
-        Err(HsmError::MasterKeyMissing { .. }) => {
-            for label in opened.init_master_keys()?.created {
-                info!(%label, "created master key");
-            }
-        }
-        Err(e) => return Err(e.into()),
+    for label in super::init::ensure_master_keys(&opened, &config.store.path)?.created {
+        info!(%label, "created master key");
     }
     Ok(config)
 }

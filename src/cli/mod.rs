@@ -39,6 +39,10 @@ enum Command {
         /// Add the next KEK version instead (after the first init).
         #[arg(long)]
         new_kek_version: bool,
+        /// Create only what is missing and succeed when every master key exists (for scripts
+        /// run on every start). Like a plain init, creates keys only while the store is empty.
+        #[arg(long, conflicts_with = "new_kek_version")]
+        only_missing: bool,
     },
     /// Run the KMIP server (KMIP/TLS, HTTPS POST /kmip, health) until SIGTERM or SIGINT.
     Serve {
@@ -83,7 +87,8 @@ pub fn main() -> ExitCode {
         Command::Init {
             config,
             new_kek_version,
-        } => init::run(&config, new_kek_version)
+            only_missing,
+        } => init::run(&config, new_kek_version, only_missing)
             .map(|lines| lines.iter().for_each(|l| println!("{l}")))
             .map_err(|e| format!("init: {e}")),
         Command::Doctor { config } => match doctor::run(&config) {

@@ -79,7 +79,7 @@ pub enum HsmError {
     },
 
     /// A master key (KEK or record-MAC key) is absent.
-    #[error("master key {label} not found in the token: run `hsmkms init --config FILE` first")]
+    #[error("master key {label} not found in the token: run `hsmkms init --config FILE` (on a token with part of the master keys it completes the set while the store is empty)")]
     MasterKeyMissing { label: String },
 
     /// `init` found master keys already present and refuses to overwrite them.

@@ -1,7 +1,10 @@
 //! Master keys: the KEK versions (`hsmkms-kek-v{N}`, AES-256, wrap/unwrap only) and the
 //! record-MAC key (`hsmkms-mac-v1`, HMAC-SHA256), both token objects that are private,
 //! sensitive and never extractable. `hsmkms init` creates them, refusing to overwrite; loading
-//! refuses master keys that lack any of these protections.
+//! refuses master keys that lack any of these protections. An `init` interrupted between its two
+//! keys leaves one family present: [`MasterKeyInventory`] tells, and
+//! [`Hsm::complete_master_keys`] creates what is missing (the CLI allows it only next to an
+//! empty store).
 
 use std::collections::BTreeMap;
 
@@ -226,10 +229,50 @@ fn mac_template(label: &str) -> Vec<Attribute> {
     ]
 }
 
-/// What `init` created.
+/// What `init` created, and which master keys it found already there (those of an
+/// interrupted `init` it completed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitReport {
     pub created: Vec<String>,
+    pub existing: Vec<String>,
+}
+
+/// Which master keys the token holds, and which of those `init` creates it lacks: a KEK (any
+/// version) and a record-MAC key (any version). An `init` interrupted after its first key
+/// leaves exactly one of the two families present.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MasterKeyInventory {
+    /// Labels of the master keys found.
+    pub present: Vec<String>,
+    /// Labels `init` would create: `hsmkms-kek-v1` when no KEK exists, `hsmkms-mac-v1` when no
+    /// record-MAC key exists.
+    pub missing: Vec<String>,
+}
+
+impl MasterKeyInventory {
+    fn of(m: &MasterHandles) -> Self {
+        let present = (m.keks.keys().map(|v| kek_label(*v)))
+            .chain(m.macs.keys().map(|v| mac_label(*v)))
+            .collect();
+        let missing = [
+            m.keks.is_empty().then(|| kek_label(1)),
+            m.macs.is_empty().then(|| mac_label(1)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        Self { present, missing }
+    }
+
+    /// Every master key the server needs is there.
+    pub fn is_complete(&self) -> bool {
+        self.missing.is_empty()
+    }
+
+    /// No master key at all: a fresh token.
+    pub fn is_empty(&self) -> bool {
+        self.present.is_empty()
+    }
 }
 
 impl Op<'_> {
@@ -254,26 +297,56 @@ impl Op<'_> {
 }
 
 impl Hsm {
-    /// `hsmkms init`: creates KEK v1 and record-MAC key v1. Refuses when any master key exists.
+    /// Which master keys the token holds and which `init` would create.
+    pub fn master_key_inventory(&self) -> Result<MasterKeyInventory, HsmError> {
+        self.run(|op| Ok(MasterKeyInventory::of(&op.masters()?)))
+    }
+
+    /// `hsmkms init` on a fresh token: creates KEK v1, then record-MAC key v1. Refuses when any
+    /// master key exists.
     pub fn init_master_keys(&self) -> Result<InitReport, HsmError> {
+        self.create_initial_master_keys(false)
+    }
+
+    /// Completes an interrupted `init`: creates KEK v1 when the token holds no KEK and
+    /// record-MAC key v1 when it holds no record-MAC key, and touches no key that exists.
+    /// Refuses ([`HsmError::MasterKeyExists`]) when nothing is missing.
+    ///
+    /// A new key cannot stand in for a lost one: the caller must have made sure that no store
+    /// holds records made under the master keys (`hsmkms init` and `hsmkms container` check
+    /// that the store is empty or absent, see `cli::init::ensure_master_keys`).
+    pub fn complete_master_keys(&self) -> Result<InitReport, HsmError> {
+        self.create_initial_master_keys(true)
+    }
+
+    /// KEK v1 and record-MAC key v1 where missing, in that order; with `complete` false, only
+    /// on a token without any master key.
+    fn create_initial_master_keys(&self, complete: bool) -> Result<InitReport, HsmError> {
         let trusted = self.profile.trusted_kek;
         let report = self.run(|op| {
             let m = op.masters()?;
-            if let Some(v) = m.keks.keys().next() {
-                return Err(HsmError::MasterKeyExists {
-                    label: kek_label(*v),
-                });
+            let inventory = MasterKeyInventory::of(&m);
+            if let Some(label) = inventory.present.first() {
+                if !complete || inventory.is_complete() {
+                    return Err(HsmError::MasterKeyExists {
+                        label: label.clone(),
+                    });
+                }
             }
-            if let Some(v) = m.macs.keys().next() {
-                return Err(HsmError::MasterKeyExists {
-                    label: mac_label(*v),
-                });
+            let mut created = Vec::new();
+            if m.keks.is_empty() {
+                let kek = kek_label(1);
+                op.create_master(&kek, &kek_template(&kek, trusted), false)?;
+                created.push(kek);
             }
-            let (kek, mac) = (kek_label(1), mac_label(1));
-            op.create_master(&kek, &kek_template(&kek, trusted), false)?;
-            op.create_master(&mac, &mac_template(&mac), true)?;
+            if m.macs.is_empty() {
+                let mac = mac_label(1);
+                op.create_master(&mac, &mac_template(&mac), true)?;
+                created.push(mac);
+            }
             Ok(InitReport {
-                created: vec![kek, mac],
+                created,
+                existing: inventory.present,
             })
         });
         *super::lock_plain(&self.masters) = None;

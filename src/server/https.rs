@@ -23,6 +23,7 @@ use tracing::{debug, info};
 
 use crate::server::{request, Shared};
 use crate::service::Identity;
+use crate::ttlv::Zeroizing;
 
 /// When the connection last moved, and whether a request is being read or answered.
 struct Clock {
@@ -193,6 +194,33 @@ enum Encoding {
     Json,
 }
 
+/// Reads a request body into a buffer that clears itself when dropped (it may carry key
+/// material). Sized from Content-Length (`hint`, already checked against `max`); a body that
+/// outgrows it moves to a larger zeroizing buffer (at most `max`) and the old one is cleared,
+/// so no reallocation leaves a copy behind.
+async fn read_body(
+    body: Limited<Incoming>,
+    hint: usize,
+    max: usize,
+) -> Result<Zeroizing<Vec<u8>>, Box<dyn std::error::Error + Send + Sync>> {
+    let mut body = std::pin::pin!(body);
+    let mut out = Zeroizing::new(Vec::with_capacity(hint));
+    while let Some(frame) = body.frame().await {
+        let Ok(chunk) = frame?.into_data() else {
+            continue; // trailers
+        };
+        let needed = out.len() + chunk.len();
+        if needed > out.capacity() {
+            let grown = needed.max(out.capacity().saturating_mul(2).min(max));
+            let mut larger = Zeroizing::new(Vec::with_capacity(grown));
+            larger.extend_from_slice(&out);
+            out = larger;
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
 async fn handle(
     req: Request<Incoming>,
     identity: Arc<Identity>,
@@ -259,44 +287,51 @@ async fn handle(
         return too_large();
     }
     let deadline = Duration::from_millis(shared.limits.read_deadline_ms);
-    let body =
-        match tokio::time::timeout(deadline, Limited::new(req.into_body(), max).collect()).await {
-            Err(_) => {
-                shared.stats.deadline_closes.fetch_add(1, Ordering::Relaxed);
-                return plain(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "request body not received within the read deadline",
-                );
-            }
-            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
-            Ok(Err(e)) => {
-                debug!(error = %e, "reading the request body failed");
-                return plain(
-                    StatusCode::BAD_REQUEST,
-                    "the request body could not be read",
-                );
-            }
-            Ok(Ok(b)) => b.to_bytes(),
-        };
+    // `declared` is at most `max` here.
+    let hint = declared.and_then(|d| usize::try_from(d).ok()).unwrap_or(0);
+    let body = match tokio::time::timeout(
+        deadline,
+        read_body(Limited::new(req.into_body(), max), hint, max),
+    )
+    .await
+    {
+        Err(_) => {
+            shared.stats.deadline_closes.fetch_add(1, Ordering::Relaxed);
+            return plain(
+                StatusCode::REQUEST_TIMEOUT,
+                "request body not received within the read deadline",
+            );
+        }
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
+        Ok(Err(e)) => {
+            debug!(error = %e, "reading the request body failed");
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            );
+        }
+        Ok(Ok(b)) => b,
+    };
     let service = shared.service.clone();
     let codec = shared.codec;
+    // The answer may carry key material: hyper frees it through its zeroizing owner.
     let answer = tokio::task::spawn_blocking(move || match encoding {
         Encoding::Binary => (
             "application/octet-stream",
-            request::binary(&service, &identity, &body, &codec),
+            Bytes::from_owner(request::binary(&service, &identity, &body, &codec)),
         ),
         Encoding::Json => {
             let text = match std::str::from_utf8(&body) {
                 Ok(t) => request::json(&service, &identity, t),
                 Err(_) => request::json(&service, &identity, "\u{0}not UTF-8"),
             };
-            ("application/json", text.into_bytes())
+            ("application/json", Bytes::from_owner(text))
         }
     })
     .await;
     match answer {
         Ok((content_type, bytes)) => {
-            let mut r = Response::new(Full::new(Bytes::from(bytes)));
+            let mut r = Response::new(Full::new(bytes));
             r.headers_mut().insert(
                 CONTENT_TYPE,
                 hyper::header::HeaderValue::from_static(content_type),

@@ -75,7 +75,8 @@ where
                 break;
             }
         };
-        let mut frame = Vec::with_capacity(len);
+        // The request may carry key material: cleared when dropped (sized once, never grown).
+        let mut frame = ttlv::Zeroizing::new(Vec::with_capacity(len));
         frame.extend_from_slice(&header);
         frame.resize(len, 0);
         match timeout_at(deadline, stream.read_exact(&mut frame[8..])).await {

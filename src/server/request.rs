@@ -4,7 +4,9 @@
 //! answered Invalid Message in the protocol version sniffed from its header.
 //!
 //! Runs on a blocking thread (the service may call the HSM and the store). Logs shapes, never
-//! bodies.
+//! bodies. Requests and answers may carry key material (a Register's or a Get's key bytes, a
+//! password): the decoded request tree, the response tree and the encoded answer are zeroizing
+//! (cleared when dropped); the transports keep the raw request bytes zeroizing too.
 
 use tracing::{debug, info};
 
@@ -12,23 +14,28 @@ use crate::kmip::message::{sniff_version, ProtocolVersion};
 use crate::kmip::RequestMessage;
 use crate::service::{self, Identity, Service};
 use crate::ttlv::enums::{CredentialType, Operation};
-use crate::ttlv::{self, Item, Limits, Tag, Value};
+use crate::ttlv::{self, Item, Limits, Tag, Value, Zeroizing};
 
 /// Answers one binary TTLV message (a whole frame, header included).
-pub fn binary(service: &Service, identity: &Identity, frame: &[u8], limits: &Limits) -> Vec<u8> {
-    let response = match ttlv::decode(frame, limits) {
+pub fn binary(
+    service: &Service,
+    identity: &Identity,
+    frame: &[u8],
+    limits: &Limits,
+) -> Zeroizing<Vec<u8>> {
+    let response = match ttlv::decode_zeroizing(frame, limits) {
         Ok(item) => answer(service, identity, &item),
         Err(e) => {
             info!(bytes = frame.len(), error = %e, "undecodable TTLV request");
             service::invalid_message(sniff_version_bytes(frame), Vec::new(), &e.to_string())
         }
     };
-    ttlv::to_vec(&response.to_item())
+    ttlv::to_zeroizing_vec(&Zeroizing::new(response.to_item()))
 }
 
 /// Answers one KMIP JSON message; the answer is JSON named in the response's version.
-pub fn json(service: &Service, identity: &Identity, text: &str) -> String {
-    let response = match ttlv::json::from_json(text, None) {
+pub fn json(service: &Service, identity: &Identity, text: &str) -> Zeroizing<String> {
+    let response = match ttlv::json::from_json(text, None).map(Zeroizing::new) {
         Ok(item) => answer(service, identity, &item),
         Err(e) => {
             info!(bytes = text.len(), error = %e, "undecodable JSON request");
@@ -36,7 +43,7 @@ pub fn json(service: &Service, identity: &Identity, text: &str) -> String {
         }
     };
     let version = response.header.protocol_version.version();
-    ttlv::json::to_json_string(&response.to_item(), version)
+    ttlv::json::to_json_zeroizing(&Zeroizing::new(response.to_item()), version)
 }
 
 fn answer(service: &Service, identity: &Identity, item: &Item) -> crate::kmip::ResponseMessage {
@@ -199,6 +206,45 @@ mod tests {
     }
 
     #[test]
+    fn answers_are_zeroizing_buffers() {
+        // A Get answer may carry key bytes: both encodings are returned in buffers that clear
+        // themselves when dropped (the type says so; freed memory is not read).
+        let discover = |v: ProtocolVersion| {
+            Item::structure(
+                Tag::REQUEST_MESSAGE,
+                vec![
+                    Item::structure(
+                        Tag::REQUEST_HEADER,
+                        vec![v.to_item(), Item::new(Tag::BATCH_COUNT, Value::Integer(1))],
+                    ),
+                    Item::structure(
+                        Tag::BATCH_ITEM,
+                        vec![
+                            Item::new(
+                                Tag::OPERATION,
+                                Value::Enumeration(Operation::DISCOVER_VERSIONS.0),
+                            ),
+                            Item::structure(Tag::REQUEST_PAYLOAD, vec![]),
+                        ],
+                    ),
+                ],
+            )
+        };
+        let frame = ttlv::to_zeroizing_vec(&discover(ProtocolVersion::new(2, 1)));
+        let answer: Zeroizing<Vec<u8>> = binary(
+            &Service::default(),
+            &Identity::new("a"),
+            &frame,
+            &Limits::DEFAULT,
+        );
+        let r = decode_response(&answer);
+        assert_eq!(r.batch_items[0].result_status, ResultStatus::SUCCESS);
+        let text = ttlv::json::to_json_string(&discover(ProtocolVersion::new(1, 4)), None);
+        let answer: Zeroizing<String> = json(&Service::default(), &Identity::new("a"), &text);
+        assert!(answer.contains("\"Success\""), "{}", *answer);
+    }
+
+    #[test]
     fn answers_json_in_json() {
         let text = r#"{"tag":"RequestMessage","value":[
             {"tag":"RequestHeader","value":[
@@ -213,8 +259,8 @@ mod tests {
         let item = ttlv::json::from_json(&out, None).unwrap();
         let r = ResponseMessage::from_item(&item).unwrap();
         assert_eq!(r.batch_items[0].result_status, ResultStatus::SUCCESS);
-        assert!(out.contains("\"DiscoverVersions\""), "{out}");
+        assert!(out.contains("\"DiscoverVersions\""), "{}", *out);
         let bad = json(&Service::default(), &Identity::new("a"), "{not json");
-        assert!(bad.contains("InvalidMessage"), "{bad}");
+        assert!(bad.contains("InvalidMessage"), "{}", *bad);
     }
 }

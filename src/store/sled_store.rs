@@ -108,26 +108,7 @@ impl SledStore {
     ) -> Result<Self, StoreError> {
         let path = options.path.clone();
         remove_incomplete_snapshots(&path)?;
-        // sled releases its file lock from a background thread shortly after the last handle
-        // is dropped: a reopen in the same process right after a close waits for it briefly.
-        // Another process holding the store still gets `Locked` after the wait.
-        let started = std::time::Instant::now();
-        let db = loop {
-            let opened = sled::Config::new()
-                .path(&path)
-                .cache_capacity(options.cache_capacity_bytes)
-                .open();
-            match opened {
-                Ok(db) => break db,
-                Err(sled::Error::Io(io)) if io.to_string().contains("could not acquire lock") => {
-                    if started.elapsed() >= LOCK_WAIT {
-                        return Err(StoreError::Locked { path: path.clone() });
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                Err(e) => return Err(StoreError::Database(e)),
-            }
-        };
+        let db = open_db(&path, options.cache_capacity_bytes)?;
         let objects = db.open_tree(OBJECTS)?;
         let names = db.open_tree(NAMES)?;
         let idx = Idx::ALL
@@ -148,6 +129,28 @@ impl SledStore {
         };
         store.check_schema()?;
         Ok(store)
+    }
+
+    /// Whether a store at `path` holds anything (records, indexes or the schema and key check
+    /// written at creation). An absent path or an empty directory holds nothing. Opens no
+    /// record, so it needs no record-MAC key: `init` asks it before creating master keys, which
+    /// it does only next to a store that holds nothing.
+    pub fn holds_data(path: &Path) -> Result<bool, StoreError> {
+        let mut entries = match std::fs::read_dir(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            other => other.map_err(|e| StoreError::Database(e.into()))?,
+        };
+        if entries.next().is_none() {
+            return Ok(false);
+        }
+        remove_incomplete_snapshots(path)?;
+        let db = open_db(path, 1024 * 1024)?;
+        for name in db.tree_names() {
+            if !db.open_tree(name)?.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     pub fn path(&self) -> &Path {
@@ -394,6 +397,31 @@ impl SledStore {
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
+    }
+}
+
+/// Opens the sled database at `path`. sled releases its file lock from a background thread
+/// shortly after the last handle is dropped: a reopen in the same process right after a close
+/// waits for it briefly; another process holding the store still gets `Locked` after the wait.
+fn open_db(path: &Path, cache_capacity_bytes: u64) -> Result<sled::Db, StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        let opened = sled::Config::new()
+            .path(path)
+            .cache_capacity(cache_capacity_bytes)
+            .open();
+        match opened {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(io)) if io.to_string().contains("could not acquire lock") => {
+                if started.elapsed() >= LOCK_WAIT {
+                    return Err(StoreError::Locked {
+                        path: path.to_owned(),
+                    });
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(StoreError::Database(e)),
+        }
     }
 }
 

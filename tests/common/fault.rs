@@ -83,3 +83,26 @@ pub fn wrap_by_code(
     out.truncate(len as usize);
     out
 }
+
+/// Destroys the token object labelled `label` (a master key) through a fresh session logged in
+/// with `pin`: what an `init` killed before creating that key leaves behind. The session is
+/// closed again, so the application's login state is what it was.
+pub fn destroy_token_object(module: &Path, token: &str, pin: &str, label: &str) {
+    use cryptoki::object::Attribute;
+    use cryptoki::session::UserType;
+    use cryptoki::types::AuthPin;
+    let ctx = module_context(module).unwrap();
+    let slot = find_token(&ctx, module, token).unwrap();
+    let s = ctx.open_rw_session(slot).unwrap();
+    match s.login(UserType::User, Some(&AuthPin::from(pin.to_owned()))) {
+        Ok(())
+        | Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::UserAlreadyLoggedIn, _)) => {
+        }
+        Err(e) => panic!("login: {e}"),
+    }
+    let found = s
+        .find_objects(&[Attribute::Label(label.as_bytes().to_vec())])
+        .unwrap();
+    assert_eq!(found.len(), 1, "one object labelled {label}");
+    s.destroy_object(found[0]).unwrap();
+}

@@ -5,8 +5,14 @@
 //! of 0xFFFFFFFF costs nothing. Fixed-size items must declare their exact length, padding must be
 //! zero, text must be UTF-8, BigIntegers are a non-zero multiple of 8 bytes, and no byte may
 //! follow the message. Every failure is a [`DecodeError`] saying what and where; nothing panics.
+//!
+//! Messages may carry key material. [`decode_zeroizing`] and [`to_zeroizing_vec`] give the tree
+//! and the encoding in zeroizing containers (the encoding sized exactly first, so no growing
+//! buffer leaves a copy behind); a decode that fails clears what it had decoded.
 
 use std::fmt;
+
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::item::{BigInt, Item, ItemType, Tag, Value};
 
@@ -192,22 +198,35 @@ pub fn decode(input: &[u8], limits: &Limits) -> Result<Item, DecodeError> {
         items: 0,
         limits,
     };
-    let item = d.item(input.len(), 1)?;
-    if item.item_type() != ItemType::Structure {
-        return Err(DecodeError {
+    let mut item = d.item(input.len(), 1)?;
+    let refused = if item.item_type() != ItemType::Structure {
+        Some(DecodeError {
             kind: DecodeErrorKind::NotAStructure(item.item_type()),
             offset: 0,
             tag: Some(item.tag),
-        });
-    }
-    if d.pos != input.len() {
-        return Err(DecodeError {
+        })
+    } else if d.pos != input.len() {
+        Some(DecodeError {
             kind: DecodeErrorKind::TrailingBytes(input.len() - d.pos),
             offset: d.pos,
             tag: None,
-        });
+        })
+    } else {
+        None
+    };
+    match refused {
+        Some(e) => {
+            item.zeroize();
+            Err(e)
+        }
+        None => Ok(item),
     }
-    Ok(item)
+}
+
+/// [`decode`] into a tree that clears its byte and text values when dropped: for requests,
+/// which may carry key material or passwords. Moves the tree, copies no value.
+pub fn decode_zeroizing(input: &[u8], limits: &Limits) -> Result<Zeroizing<Item>, DecodeError> {
+    decode(input, limits).map(Zeroizing::new)
 }
 
 struct Decoder<'a> {
@@ -312,7 +331,14 @@ impl Decoder<'_> {
             let body_end = self.pos + len;
             let mut children = Vec::new();
             while self.pos < body_end {
-                children.push(self.item(body_end, depth + 1)?);
+                match self.item(body_end, depth + 1) {
+                    Ok(child) => children.push(child),
+                    Err(e) => {
+                        // What was decoded before the failure may hold key material.
+                        children.zeroize();
+                        return Err(e);
+                    }
+                }
             }
             return Ok(Item::new(tag, Value::Structure(children)));
         }
@@ -394,4 +420,91 @@ pub fn to_vec(item: &Item) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     encode(item, &mut out);
     out
+}
+
+/// The length of [`encode`]'s output for `item` (header and padding included), without
+/// encoding.
+pub fn encoded_len(item: &Item) -> usize {
+    let body = match &item.value {
+        Value::Structure(children) => children.iter().map(encoded_len).sum(),
+        Value::Integer(_) | Value::Enumeration(_) | Value::Interval(_) => 4,
+        Value::LongInteger(_)
+        | Value::DateTime(_)
+        | Value::DateTimeExtended(_)
+        | Value::Boolean(_) => 8,
+        Value::TextString(s) => s.len(),
+        Value::ByteString(b) => b.len(),
+        Value::BigInteger(b) => b.as_bytes().len(),
+    };
+    HEADER_LEN + body.div_ceil(8) * 8
+}
+
+/// The binary encoding of `item` in a vector that clears itself when dropped: for responses,
+/// which may carry key material (a Get of an exportable key). Allocated once at the exact
+/// length, so no reallocation leaves a partial copy in freed memory.
+pub fn to_zeroizing_vec(item: &Item) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(encoded_len(item)));
+    encode(item, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyish() -> Item {
+        Item::structure(
+            Tag::REQUEST_MESSAGE,
+            vec![
+                Item::new(Tag::KEY_MATERIAL, Value::ByteString(vec![0xA5; 32])),
+                Item::new(Tag::PASSWORD, Value::TextString("canary-pass".into())),
+                Item::new(
+                    Tag::MODULUS,
+                    Value::BigInteger(BigInt::from_be_bytes(&[0x5A; 16])),
+                ),
+                Item::new(Tag::BATCH_COUNT, Value::Integer(7)),
+                Item::new(Tag::KEY_MATERIAL, Value::ByteString(vec![0xA5; 5])),
+            ],
+        )
+    }
+
+    #[test]
+    fn zeroizing_decode_and_encode_are_zeroizing_types() {
+        fn clears_on_drop<T: Zeroize>(_: &Zeroizing<T>) {}
+        let bytes = to_zeroizing_vec(&keyish());
+        clears_on_drop::<Vec<u8>>(&bytes);
+        let tree = decode_zeroizing(&bytes, &Limits::DEFAULT).unwrap();
+        clears_on_drop::<Item>(&tree);
+        assert_eq!(*tree, keyish());
+        assert_eq!(*bytes, to_vec(&keyish()));
+    }
+
+    #[test]
+    fn encodes_zeroizing_at_the_exact_length_in_one_allocation() {
+        let item = keyish();
+        let plain = to_vec(&item);
+        assert_eq!(encoded_len(&item), plain.len());
+        let z = to_zeroizing_vec(&item);
+        assert_eq!(z.len(), plain.len());
+        // Sized up front: the encoder never had to grow (and copy) the buffer.
+        assert_eq!(z.capacity(), z.len());
+    }
+
+    #[test]
+    fn zeroize_clears_every_byte_and_text_value_of_a_decoded_tree() {
+        let bytes = to_vec(&keyish());
+        let mut tree = decode(&bytes, &Limits::DEFAULT).unwrap();
+        tree.zeroize();
+        // What `Zeroizing<Item>` does on drop: no byte or text value is left in the tree.
+        match &tree.value {
+            Value::Structure(children) => assert!(children.is_empty()),
+            other => panic!("{other:?}"),
+        }
+        let mut leaf = Item::new(Tag::KEY_MATERIAL, Value::ByteString(vec![1, 2, 3]));
+        leaf.zeroize();
+        assert_eq!(leaf.value, Value::ByteString(Vec::new()));
+        let mut big = BigInt::from_be_bytes(&[9; 8]);
+        big.zeroize();
+        assert!(big.as_bytes().is_empty());
+    }
 }

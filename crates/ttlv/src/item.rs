@@ -1,6 +1,13 @@
 //! The TTLV tree: one [`Item`] per Tag-Type-Length-Value, with the value typed by its item type.
+//!
+//! A tree may carry key material (a Key Value's ByteString or BigIntegers, a password's
+//! TextString): [`Item`] implements [`Zeroize`], so `Zeroizing<Item>` (what
+//! [`crate::decode_zeroizing`] returns) clears every byte and text value, recursively, when it is
+//! dropped. A plain `Item` is freed without clearing.
 
 use std::fmt;
+
+use zeroize::Zeroize;
 
 /// A KMIP tag: three bytes, 0x42xxxx for the standard and 0x54xxxx for extensions.
 /// Named constants for every standard tag live in [`crate::enums`] (`Tag::REQUEST_MESSAGE`).
@@ -140,6 +147,24 @@ impl Value {
     }
 }
 
+impl Zeroize for Value {
+    /// Clears the bytes of ByteString, TextString and BigInteger values (capacity included)
+    /// and of every child, and zeroes the scalars. Recursion is bounded by the decoder's depth
+    /// limit, as for `Drop`.
+    fn zeroize(&mut self) {
+        match self {
+            Value::Structure(children) => children.zeroize(),
+            Value::ByteString(b) => b.zeroize(),
+            Value::TextString(s) => s.zeroize(),
+            Value::BigInteger(b) => b.zeroize(),
+            Value::Integer(v) => v.zeroize(),
+            Value::LongInteger(v) | Value::DateTime(v) | Value::DateTimeExtended(v) => v.zeroize(),
+            Value::Enumeration(v) | Value::Interval(v) => v.zeroize(),
+            Value::Boolean(b) => b.zeroize(),
+        }
+    }
+}
+
 /// A BigInteger: big-endian two's complement, always a non-zero multiple of 8 bytes.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct BigInt(Vec<u8>);
@@ -203,6 +228,12 @@ impl BigInt {
     }
 }
 
+impl Zeroize for BigInt {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
 /// One TTLV item.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Item {
@@ -249,6 +280,12 @@ impl Item {
     /// Depth of this subtree (1 for a leaf).
     pub fn depth(&self) -> usize {
         1 + self.children().iter().map(Item::depth).max().unwrap_or(0)
+    }
+}
+
+impl Zeroize for Item {
+    fn zeroize(&mut self) {
+        self.value.zeroize();
     }
 }
 

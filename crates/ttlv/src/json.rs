@@ -10,6 +10,7 @@
 use std::fmt;
 
 use serde_json::{Map, Value as Json};
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::item::{Item, ItemType, Tag, Value};
 use crate::text::{self, TextError};
@@ -62,10 +63,24 @@ impl From<TextError> for JsonError {
 }
 
 /// Reads one item from JSON text; names resolve in `version`, else the message's own header.
+/// The parsed JSON, whose strings (hex key material, passwords) are cleared when it is freed.
 pub fn from_json(text: &str, version: Option<Version>) -> Result<Item, JsonError> {
-    let json: Json = serde_json::from_str(text).map_err(|e| JsonError::Syntax(e.to_string()))?;
+    let mut json: Json =
+        serde_json::from_str(text).map_err(|e| JsonError::Syntax(e.to_string()))?;
     let version = version.or_else(|| json_version(&json));
-    json_to_item(&json, version, &[], 1)
+    let item = json_to_item(&json, version, &[], 1);
+    scrub(&mut json);
+    item
+}
+
+/// Clears every string of a JSON tree (depth bounded by serde_json's recursion limit).
+fn scrub(j: &mut Json) {
+    match j {
+        Json::String(s) => s.zeroize(),
+        Json::Array(a) => a.iter_mut().for_each(scrub),
+        Json::Object(o) => o.values_mut().for_each(scrub),
+        Json::Null | Json::Bool(_) | Json::Number(_) => {}
+    }
 }
 
 /// The protocol version in a JSON message's header, read without the tables' help.
@@ -191,6 +206,39 @@ pub fn to_json_string(item: &Item, version: Option<Version>) -> String {
     serde_json::to_string_pretty(&to_json(item, version)).unwrap_or_default()
 }
 
+/// [`to_json_string`] for answers that may carry key material: the text is written once into a
+/// buffer of its exact length (measured by a first pass) that clears itself when dropped, and
+/// the intermediate JSON tree is cleared.
+pub fn to_json_zeroizing(item: &Item, version: Option<Version>) -> Zeroizing<String> {
+    /// Counts what would be written.
+    struct Measure(usize);
+    impl std::io::Write for Measure {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut json = to_json(item, version);
+    let mut measure = Measure(0);
+    let mut out = Zeroizing::new(Vec::new());
+    if serde_json::to_writer_pretty(&mut measure, &json).is_ok() {
+        out.reserve_exact(measure.0);
+        // Writing to a Vec cannot fail, and serde_json writes UTF-8.
+        let _ = serde_json::to_writer_pretty(&mut *out, &json);
+    }
+    scrub(&mut json);
+    match String::from_utf8(std::mem::take(&mut *out)) {
+        Ok(text) => Zeroizing::new(text),
+        Err(e) => {
+            e.into_bytes().zeroize();
+            Zeroizing::new(String::new())
+        }
+    }
+}
+
 fn render(item: &Item, version: Option<Version>, preceding: &[Item]) -> Json {
     let name = tables::tag_name(item.tag.0, version);
     let mut obj = Map::new();
@@ -221,7 +269,15 @@ fn render(item: &Item, version: Option<Version>, preceding: &[Item]) -> Json {
         Value::LongInteger(v) => Json::from(*v),
         Value::Interval(v) => Json::from(*v),
         Value::Boolean(b) => Json::Bool(*b),
-        Value::BigInteger(b) => Json::String(format!("0x{}", text::hex(b.as_bytes()))),
+        Value::BigInteger(b) => {
+            // The digits may be private key parts: the temporary copy is cleared.
+            let mut s = String::with_capacity(2 + 2 * b.as_bytes().len());
+            s.push_str("0x");
+            let mut digits = text::hex(b.as_bytes());
+            s.push_str(&digits);
+            digits.zeroize();
+            Json::String(s)
+        }
         other => Json::String(text::format_value(other, ctx, version, "|")),
     };
     obj.insert("value".into(), value);
@@ -232,6 +288,25 @@ fn render(item: &Item, version: Option<Version>, preceding: &[Item]) -> Json {
 mod tests {
     use super::*;
     use crate::item::BigInt;
+
+    #[test]
+    fn zeroizing_text_equals_the_plain_text_in_one_exact_allocation() {
+        let item = Item::structure(
+            Tag::RESPONSE_MESSAGE,
+            vec![
+                Item::new(Tag::KEY_MATERIAL, Value::ByteString(vec![0xA5; 32])),
+                Item::new(
+                    Tag::PRIVATE_EXPONENT,
+                    Value::BigInteger(BigInt::from_be_bytes(&[0x5A; 16])),
+                ),
+            ],
+        );
+        let plain = to_json_string(&item, None);
+        let z = to_json_zeroizing(&item, None);
+        assert_eq!(*z, plain);
+        assert_eq!(z.capacity(), z.len());
+        assert_eq!(from_json(&z, None).unwrap(), item);
+    }
 
     #[test]
     fn round_trips_every_type() {

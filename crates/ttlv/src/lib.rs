@@ -21,10 +21,16 @@ mod text;
 #[cfg(feature = "xml")]
 pub mod xml;
 
-pub use binary::{decode, encode, message_len, to_vec, DecodeError, DecodeErrorKind, Limits};
+pub use binary::{
+    decode, decode_zeroizing, encode, encoded_len, message_len, to_vec, to_zeroizing_vec,
+    DecodeError, DecodeErrorKind, Limits,
+};
 pub use datetime::{format_datetime, parse as parse_datetime};
 pub use item::{BigInt, Item, ItemType, Tag, Value};
 pub use text::TextError;
+/// Re-exported so that users of [`decode_zeroizing`] and [`to_zeroizing_vec`] name the same
+/// types.
+pub use zeroize::{Zeroize, Zeroizing};
 
 /// A KMIP protocol version (major, minor).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

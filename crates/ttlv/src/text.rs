@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use zeroize::Zeroizing;
+
 use crate::item::{BigInt, Item, ItemType, Tag, Value};
 use crate::tables::{self, EnumKind};
 use crate::{datetime, Version};
@@ -81,10 +83,12 @@ fn parse_hex_u64(s: &str, max_digits: usize) -> Option<u64> {
     u64::from_str_radix(h, 16).ok()
 }
 
-/// Hex digits (white space ignored) → bytes.
+/// Hex digits (white space ignored) → bytes. The digits may be key material: both buffers are
+/// sized once and cleared unless returned.
 pub(crate) fn parse_hex_bytes(s: &str) -> Option<Vec<u8>> {
-    let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let mut out = Vec::with_capacity(digits.len() / 2 + 1);
+    let mut digits = Zeroizing::new(Vec::with_capacity(s.len()));
+    digits.extend(s.bytes().filter(|b| !b.is_ascii_whitespace()));
+    let mut out = Zeroizing::new(Vec::with_capacity(digits.len() / 2 + 1));
     let mut it = digits.chunks(2);
     let odd = digits.len() % 2 == 1;
     let val = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
@@ -95,7 +99,7 @@ pub(crate) fn parse_hex_bytes(s: &str) -> Option<Vec<u8>> {
     for pair in it {
         out.push(val(pair[0])? << 4 | val(*pair.get(1)?)?);
     }
-    Some(out)
+    Some(std::mem::take(&mut *out))
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

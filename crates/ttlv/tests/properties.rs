@@ -1,7 +1,10 @@
 //! Property tests: any tree the codec can build round-trips through binary, XML and JSON; any
 //! byte string either decodes to a tree that re-encodes to the same bytes, or is an error.
 
-use hsmkms_ttlv::{decode, json, to_vec, xml, BigInt, Item, Limits, Tag, Value, Version};
+use hsmkms_ttlv::{
+    decode, decode_zeroizing, encoded_len, json, to_vec, to_zeroizing_vec, xml, BigInt, Item,
+    Limits, Tag, Value, Version,
+};
 use proptest::prelude::*;
 
 fn tag() -> impl Strategy<Value = Tag> {
@@ -68,7 +71,11 @@ proptest! {
     fn binary_round_trip(item in tree()) {
         let bytes = to_vec(&item);
         prop_assert_eq!(bytes.len() % 8, 0);
-        prop_assert_eq!(decode(&bytes, &Limits::DEFAULT).unwrap(), item);
+        prop_assert_eq!(decode(&bytes, &Limits::DEFAULT).unwrap(), item.clone());
+        // The zeroizing forms agree with the plain ones, the encoding sized exactly.
+        prop_assert_eq!(encoded_len(&item), bytes.len());
+        prop_assert_eq!(&*to_zeroizing_vec(&item), &bytes);
+        prop_assert_eq!(&*decode_zeroizing(&bytes, &Limits::DEFAULT).unwrap(), &item);
     }
 
     #[test]
