@@ -38,7 +38,7 @@ pub fn json(service: &Service, identity: &Identity, text: &str) -> Zeroizing<Str
     let response = match ttlv::json::from_json(text, None).map(Zeroizing::new) {
         Ok(item) => answer(service, identity, &item),
         Err(e) => {
-            info!(bytes = text.len(), error = %e, "undecodable JSON request");
+            info!(bytes = text.len(), error = %e.without_value(), "undecodable JSON request");
             service::invalid_message(None, Vec::new(), &e.to_string())
         }
     };

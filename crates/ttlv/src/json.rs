@@ -56,6 +56,17 @@ impl fmt::Display for JsonError {
 
 impl std::error::Error for JsonError {}
 
+impl JsonError {
+    /// The error without any value taken from the input, for logs (see
+    /// [`TextError::without_value`]); tag and type names are kept.
+    pub fn without_value(&self) -> String {
+        match self {
+            JsonError::Value(e) => e.without_value(),
+            other => other.to_string(),
+        }
+    }
+}
+
 impl From<TextError> for JsonError {
     fn from(e: TextError) -> Self {
         JsonError::Value(e)
@@ -306,6 +317,20 @@ mod tests {
         assert_eq!(*z, plain);
         assert_eq!(z.capacity(), z.len());
         assert_eq!(from_json(&z, None).unwrap(), item);
+    }
+
+    #[test]
+    fn a_bad_value_is_named_in_the_answer_but_kept_out_of_logs() {
+        let secret = "00112233445566778899aabbccddeeffzz";
+        let text = format!(r#"{{"tag":"KeyMaterial","type":"ByteString","value":"{secret}"}}"#);
+        let e = from_json(&text, None).unwrap_err();
+        assert!(e.to_string().contains("00112233"), "{e}");
+        let logged = e.without_value();
+        assert!(!logged.contains("0011"), "{logged}");
+        assert!(
+            logged.contains("KeyMaterial") && logged.contains("ByteString"),
+            "{logged}"
+        );
     }
 
     #[test]

@@ -53,6 +53,23 @@ impl fmt::Display for TextError {
 
 impl std::error::Error for TextError {}
 
+impl TextError {
+    /// The error without the offending value, for logs: a value that does not parse may be key
+    /// material or a password the client mistyped, and must not reach a log file.
+    pub fn without_value(&self) -> String {
+        match self {
+            TextError::Placeholder { tag, .. } => format!("<{tag}>: a test-vector placeholder"),
+            TextError::UnknownEnumeration { tag, .. } => {
+                format!("<{tag}>: unknown enumeration value")
+            }
+            TextError::UnknownMaskBit { tag, .. } => format!("<{tag}>: unknown mask bit"),
+            TextError::BadValue { tag, item_type, .. } => {
+                format!("<{tag}>: not a valid {}", item_type.name())
+            }
+        }
+    }
+}
+
 fn clip(s: &str) -> String {
     if s.chars().count() > 40 {
         s.chars().take(40).collect::<String>() + "…"
