@@ -8,10 +8,11 @@
 //! unique identifier and described by [`WrappedKey`], which the store keeps.
 //!
 //! Files: [`session`] (module, token, pool, recovery), [`master`] (KEK and record-MAC key,
-//! `init`), [`keys`] (generate, import, wrap/unwrap, export), [`ops`] (encrypt, sign, MAC,
-//! digest, random), [`cache`] (unwrapped handles), [`profile`], [`raw`] (the only `unsafe`:
+//! `init`), [`keys`] (generate, import, wrap/unwrap, export), [`ops`] (symmetric encrypt, MAC,
+//! digest, random), [`asym`] (signatures, RSA encryption), [`cache`] (unwrapped handles), [`profile`], [`raw`] (the only `unsafe`:
 //! mechanism codes cryptoki cannot name), [`secret`] (PIN and clear bytes), [`types`].
 
+mod asym;
 mod cache;
 mod error;
 mod keys;
@@ -32,6 +33,7 @@ use cryptoki::mechanism::Mechanism;
 use cryptoki::object::ObjectHandle;
 use cryptoki::session::Session;
 
+pub use asym::{RsaPadding, SignInput};
 pub use cache::CacheLimits;
 pub use error::{rv_name, HsmError};
 pub use master::{kek_label, mac_label, validate_master_template, InitReport};
