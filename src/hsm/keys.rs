@@ -16,8 +16,8 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::profile::PlaintextExport;
 use super::{
-    HashAlg, Hsm, HsmError, KeyKind, KeyPairSpec, KeyUsage, ManagedKey, Op, PublicKey, SecretBytes,
-    Transient, WrappedKey,
+    HashAlg, Hsm, HsmError, KeyKind, KeyPairSpec, KeyUsage, ManagedKey, Op, PrivateKeyParts,
+    PublicKey, SecretBytes, Transient, WrappedKey,
 };
 
 /// Largest generic secret accepted (bytes): bounds a Register request's object size.
@@ -277,9 +277,9 @@ impl Hsm {
     ) -> Result<(WrappedKey, PublicKey), HsmError> {
         let (kind, mech, mut public_t) = match spec {
             KeyPairSpec::Rsa { modulus_bits } => {
-                if !(2048..=4096).contains(&modulus_bits) || modulus_bits % 8 != 0 {
+                if !(1024..=4096).contains(&modulus_bits) || modulus_bits % 8 != 0 {
                     return Err(HsmError::InvalidArgument(
-                        "RSA modulus must be 2048 to 4096 bits, a multiple of 8",
+                        "RSA modulus must be 1024 to 4096 bits, a multiple of 8",
                     ));
                 }
                 (
@@ -338,12 +338,99 @@ impl Hsm {
             let key = Transient::new(op.s, key);
             op.wrap_under_kek(key.handle, kind, value.len() as u32, usage)
         });
-        for a in t.iter_mut() {
-            if let Attribute::Value(v) = a {
-                v.zeroize();
-            }
-        }
+        zeroize_template(&mut t);
         result
+    }
+
+    /// Imports a clear private key (KMIP Register): creates a sensitive, extractable session
+    /// object from `parts` (`C_CreateObject`), wraps it under the newest KEK, destroys the
+    /// object, and zeroizes the template's copies of the secret values.
+    pub fn import_private(
+        &self,
+        parts: &PrivateKeyParts,
+        usage: KeyUsage,
+    ) -> Result<WrappedKey, HsmError> {
+        let kind = parts.kind();
+        let mut t = session_key_template(kind, KeyUsage::default(), true, true);
+        match parts {
+            PrivateKeyParts::Rsa {
+                modulus,
+                public_exponent,
+                private_exponent,
+                prime_1,
+                prime_2,
+                exponent_1,
+                exponent_2,
+                coefficient,
+            } => {
+                if !(512..=MAX_RSA_BITS).contains(&super::modulus_bits(modulus)) {
+                    return Err(HsmError::InvalidArgument(
+                        "an RSA private key's modulus is 512 to 16384 bits",
+                    ));
+                }
+                t.extend([
+                    Attribute::Modulus(modulus.clone()),
+                    Attribute::PublicExponent(public_exponent.clone()),
+                    Attribute::PrivateExponent(private_exponent.expose().to_vec()),
+                    Attribute::Prime1(prime_1.expose().to_vec()),
+                    Attribute::Prime2(prime_2.expose().to_vec()),
+                    Attribute::Exponent1(exponent_1.expose().to_vec()),
+                    Attribute::Exponent2(exponent_2.expose().to_vec()),
+                    Attribute::Coefficient(coefficient.expose().to_vec()),
+                ]);
+            }
+            PrivateKeyParts::Ec { curve, value } => t.extend([
+                Attribute::EcParams(curve.der_oid().to_vec()),
+                Attribute::Value(value.expose().to_vec()),
+            ]),
+        }
+        if self.profile.trusted_kek {
+            t.push(Attribute::WrapWithTrusted(true));
+        }
+        let result = self.run(|op| {
+            let key =
+                op.s.create_object(&t)
+                    .map_err(|e| HsmError::from_ck("C_CreateObject", e))?;
+            let key = Transient::new(op.s, key);
+            op.wrap_under_kek(key.handle, kind, 0, usage)
+        });
+        zeroize_template(&mut t);
+        result
+    }
+
+    /// Reads a private key's clear values for an authorised KMIP Get: unwraps a transient,
+    /// non-sensitive, extractable copy, reads its components, destroys the copy. Forbidden when
+    /// the profile says the HSM does not allow plaintext export.
+    pub fn export_private(&self, wk: &WrappedKey) -> Result<PrivateKeyParts, HsmError> {
+        if self.profile.plaintext_export == PlaintextExport::Forbidden {
+            return Err(HsmError::InvalidArgument(
+                "the HSM profile forbids plaintext export (plaintext_export = \"forbidden\")",
+            ));
+        }
+        let types: &[AttributeType] = match wk.kind {
+            KeyKind::Rsa { .. } => &[
+                AttributeType::Modulus,
+                AttributeType::PublicExponent,
+                AttributeType::PrivateExponent,
+                AttributeType::Prime1,
+                AttributeType::Prime2,
+                AttributeType::Exponent1,
+                AttributeType::Exponent2,
+                AttributeType::Coefficient,
+            ],
+            KeyKind::Ec(_) => &[AttributeType::Value],
+            _ => return Err(HsmError::InvalidArgument("not a private key kind")),
+        };
+        self.run(|op| {
+            let copy = Transient::new(op.s, op.unwrap_copy(wk, false, true)?);
+            let attrs =
+                op.s.get_attributes(copy.handle, types)
+                    .map_err(|e| HsmError::from_ck("C_GetAttributeValue", e))?;
+            Ok(parts_from(wk.kind, attrs))
+        })?
+        .ok_or(HsmError::InvalidArgument(
+            "the token did not return every component of the exported private key",
+        ))
     }
 
     /// Re-wraps a blob under KEK `to_version` inside the HSM (KEK rotation).
@@ -504,6 +591,66 @@ impl Hsm {
             );
             op.wrap_under_kek(copy.handle, kind, value_len, usage)
         })
+    }
+}
+
+/// Largest RSA modulus accepted on import (bits): bounds a Register request's key size.
+pub const MAX_RSA_BITS: u32 = 16384;
+
+/// Zeroizes the secret values of a template (`CKA_VALUE` and the RSA private components).
+fn zeroize_template(t: &mut [Attribute]) {
+    for a in t.iter_mut() {
+        match a {
+            Attribute::Value(v)
+            | Attribute::PrivateExponent(v)
+            | Attribute::Prime1(v)
+            | Attribute::Prime2(v)
+            | Attribute::Exponent1(v)
+            | Attribute::Exponent2(v)
+            | Attribute::Coefficient(v) => v.zeroize(),
+            _ => {}
+        }
+    }
+}
+
+/// The components of an exported private key, moved out of the token's answer (the answer's
+/// copies are zeroized). `None` when one is missing.
+fn parts_from(kind: KeyKind, mut attrs: Vec<Attribute>) -> Option<PrivateKeyParts> {
+    let mut take = |want: AttributeType| -> Option<SecretBytes> {
+        attrs.iter_mut().find_map(|a| {
+            let v = match (a, want) {
+                (Attribute::Modulus(v), AttributeType::Modulus)
+                | (Attribute::PublicExponent(v), AttributeType::PublicExponent)
+                | (Attribute::PrivateExponent(v), AttributeType::PrivateExponent)
+                | (Attribute::Prime1(v), AttributeType::Prime1)
+                | (Attribute::Prime2(v), AttributeType::Prime2)
+                | (Attribute::Exponent1(v), AttributeType::Exponent1)
+                | (Attribute::Exponent2(v), AttributeType::Exponent2)
+                | (Attribute::Coefficient(v), AttributeType::Coefficient)
+                | (Attribute::Value(v), AttributeType::Value) => v,
+                _ => return None,
+            };
+            let out = SecretBytes::new(v.clone());
+            v.zeroize();
+            Some(out)
+        })
+    };
+    match kind {
+        KeyKind::Rsa { .. } => Some(PrivateKeyParts::Rsa {
+            modulus: take(AttributeType::Modulus)?.expose().to_vec(),
+            public_exponent: take(AttributeType::PublicExponent)?.expose().to_vec(),
+            private_exponent: take(AttributeType::PrivateExponent)?,
+            prime_1: take(AttributeType::Prime1)?,
+            prime_2: take(AttributeType::Prime2)?,
+            exponent_1: take(AttributeType::Exponent1)?,
+            exponent_2: take(AttributeType::Exponent2)?,
+            coefficient: take(AttributeType::Coefficient)?,
+        }),
+        KeyKind::Ec(curve) => Some(PrivateKeyParts::Ec {
+            curve,
+            value: take(AttributeType::Value)?,
+        }),
+        _ => None,
     }
 }
 

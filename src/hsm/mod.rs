@@ -44,8 +44,8 @@ pub use secret::{Pin, SecretBytes};
 pub use session::{find_token, module_context};
 pub use stream::CipherStream;
 pub use types::{
-    Cipher, Curve, HashAlg, KeyKind, KeyPairSpec, KeyUsage, MacAlg, ManagedKey, PublicKey, SignAlg,
-    WrappedKey,
+    modulus_bits, Cipher, Curve, HashAlg, KeyKind, KeyPairSpec, KeyUsage, MacAlg, ManagedKey,
+    PrivateKeyParts, PublicKey, SignAlg, WrappedKey,
 };
 
 use cache::HandleCache;

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::SecretBytes;
+
 /// What kind of key a blob holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KeyKind {
@@ -140,10 +142,51 @@ pub enum PublicKey {
     Ec { curve: Curve, point: Vec<u8> },
 }
 
+/// The clear values of a private key entering the HSM (KMIP Register) or leaving it for an
+/// authorised plaintext Get. The secret parts zeroize on drop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrivateKeyParts {
+    /// Unsigned big-endian integers, as PKCS#11 and PKCS#1 hold them.
+    Rsa {
+        modulus: Vec<u8>,
+        public_exponent: Vec<u8>,
+        private_exponent: SecretBytes,
+        prime_1: SecretBytes,
+        prime_2: SecretBytes,
+        exponent_1: SecretBytes,
+        exponent_2: SecretBytes,
+        coefficient: SecretBytes,
+    },
+    /// The private scalar, big-endian, `curve.field_bytes()` long.
+    Ec { curve: Curve, value: SecretBytes },
+}
+
+impl PrivateKeyParts {
+    /// The key kind the HSM stores it as.
+    pub fn kind(&self) -> KeyKind {
+        match self {
+            Self::Rsa { modulus, .. } => KeyKind::Rsa {
+                modulus_bits: modulus_bits(modulus),
+            },
+            Self::Ec { curve, .. } => KeyKind::Ec(*curve),
+        }
+    }
+}
+
+/// The size in bits of an unsigned big-endian integer (leading zero bytes ignored).
+pub fn modulus_bits(modulus: &[u8]) -> u32 {
+    let m = match modulus.iter().position(|b| *b != 0) {
+        Some(i) => &modulus[i..],
+        None => return 0,
+    };
+    (m.len() as u32 - 1) * 8 + (8 - m[0].leading_zeros())
+}
+
 /// Key pair specifications.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyPairSpec {
-    /// RSA with e = 65537; 2048 to 4096 bits, a multiple of 8.
+    /// RSA with e = 65537; 1024 to 4096 bits, a multiple of 8 (the service's FIPS policy
+    /// refuses less than 2048).
     Rsa {
         modulus_bits: u32,
     },

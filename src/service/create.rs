@@ -144,7 +144,7 @@ pub fn handle(
         store::ObjectType(request.object_type.0),
         &template,
         Material {
-            wrapped,
+            key: wrapped.into(),
             digest: Some((digest, Some(format))),
             generated: true,
         },

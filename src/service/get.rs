@@ -1,6 +1,8 @@
 //! Get (KMIP 1.4 §4.11, 2.1 §6.1.22): the material of an extractable, non-sensitive object in
 //! the clear, in the format asked — Raw (default) or Transparent Symmetric Key for symmetric
-//! keys, Opaque for Secret Data — read from a transient HSM copy. No attributes are put inside
+//! keys, Opaque for Secret Data, PKCS#1 / X.509 / Transparent for public keys, PKCS#1 / PKCS#8
+//! / EC Private Key / Transparent for private keys — read from a transient HSM copy (public
+//! keys from the store). No attributes are put inside
 //! the Key Value (1.x clients such as Veeam fail on them). The first Get clears Fresh.
 //!
 //! Result Reasons: Item Not Found, Sensitive / Not Extractable (1.4+; Permission Denied
@@ -11,11 +13,13 @@ use crate::keystore::to_hsm;
 use crate::kmip::operations::get::{GetRequest, GetResponse};
 use crate::kmip::operations::object::{KeyBlock, ManagedObject};
 use crate::kmip::ResponsePayload;
+use crate::service::key_formats;
 use crate::service::objects::{
     bool_of, enum_of, hsm_error, int_of, set_attr, Objects, OPAQUE_DATA_TYPE, SECRET_DATA_TYPE,
 };
+use crate::service::register_key::default_format;
 use crate::service::{Context, OpError};
-use crate::store::{AttrValue, KeyMaterial};
+use crate::store::{AttrValue, KeyMaterial, Record};
 use crate::ttlv::enums::{KeyFormatType, ObjectType};
 
 pub fn handle(
@@ -46,6 +50,10 @@ pub fn handle(
         return Err(OpError::NotExtractable(uid));
     }
     let object_type = ObjectType(r.object_type.0);
+    if object_type == ObjectType::PUBLIC_KEY || object_type == ObjectType::PRIVATE_KEY {
+        let object = asymmetric_object(objects, &r, &uid, request.key_format_type)?;
+        return answer(objects, &r, uid, object);
+    }
     let wanted = request.key_format_type;
     let format = match object_type {
         ObjectType::SYMMETRIC_KEY => wanted.unwrap_or(KeyFormatType::RAW),
@@ -87,14 +95,60 @@ pub fn handle(
             opaque_data_value: material.expose().to_vec(),
         },
     };
-    if bool_of(&r, "Fresh") == Some(true) {
+    answer(objects, &r, uid, object)
+}
+
+/// The Get response; the first Get clears Fresh.
+fn answer(
+    objects: &Objects,
+    r: &Record,
+    uid: String,
+    object: ManagedObject,
+) -> Result<ResponsePayload, OpError> {
+    if bool_of(r, "Fresh") == Some(true) {
         let mut next = r.clone();
         set_attr(&mut next, "Fresh", AttrValue::Boolean(false));
-        objects.save(&r, &next)?;
+        objects.save(r, &next)?;
     }
     Ok(ResponsePayload::Get(Box::new(GetResponse {
-        object_type,
+        object_type: ObjectType(r.object_type.0),
         unique_identifier: uid,
         object,
     })))
+}
+
+/// A Public Key (from its stored SubjectPublicKeyInfo) or a Private Key (read from a transient
+/// HSM copy) in `wanted` format, by default PKCS#1 for RSA keys, X.509 for EC public keys and
+/// PKCS#8 for EC private keys.
+fn asymmetric_object(
+    objects: &Objects,
+    r: &Record,
+    uid: &str,
+    wanted: Option<KeyFormatType>,
+) -> Result<ManagedObject, OpError> {
+    let algorithm = enum_of(r, "Cryptographic Algorithm");
+    let length = int_of(r, "Cryptographic Length");
+    match &r.key {
+        KeyMaterial::Public(spki) => {
+            let public = key_formats::public_from_spki(spki)?;
+            let rsa = matches!(public, crate::hsm::PublicKey::Rsa { .. });
+            let format = wanted.unwrap_or(default_format(ObjectType::PUBLIC_KEY, rsa));
+            let km = key_formats::public_material(&public, format)?;
+            Ok(ManagedObject::PublicKey(KeyBlock::with_key_material(
+                format, km, algorithm, length,
+            )))
+        }
+        KeyMaterial::Wrapped(stored) => {
+            let wk = to_hsm(stored, crate::hsm::KeyUsage::default())
+                .map_err(|e| OpError::Hsm(e.to_string()))?;
+            let rsa = matches!(wk.kind, crate::hsm::KeyKind::Rsa { .. });
+            let format = wanted.unwrap_or(default_format(ObjectType::PRIVATE_KEY, rsa));
+            let parts = objects.hsm.export_private(&wk).map_err(hsm_error)?;
+            let km = key_formats::private_material(&parts, format)?;
+            Ok(ManagedObject::PrivateKey(KeyBlock::with_key_material(
+                format, km, algorithm, length,
+            )))
+        }
+        _ => Err(OpError::Destroyed(uid.to_owned())),
+    }
 }

@@ -74,9 +74,23 @@ fn wrong_type(tag: Tag, what: &str) -> OpError {
     ))
 }
 
+/// The new object's key material as the store will keep it.
+pub enum NewKey {
+    /// Wrapped under the KEK by the HSM (secret and private keys).
+    Wrapped(crate::hsm::WrappedKey),
+    /// A public key's SubjectPublicKeyInfo DER (not secret).
+    Public(Vec<u8>),
+}
+
+impl From<crate::hsm::WrappedKey> for NewKey {
+    fn from(w: crate::hsm::WrappedKey) -> Self {
+        NewKey::Wrapped(w)
+    }
+}
+
 /// What the server knows about the new object's material.
 pub struct Material {
-    pub wrapped: crate::hsm::WrappedKey,
+    pub key: NewKey,
     /// Digest of the value (SHA-256, computed in the HSM), with the Key Format Type it covers.
     pub digest: Option<(Vec<u8>, Option<KeyFormatType>)>,
     /// Whether the HSM generated it (then its Random Number Generator is reported).
@@ -109,13 +123,16 @@ pub fn build_new(
 ) -> Result<Record, OpError> {
     let uid = objects.new_identifier()?;
     let now = now_secs();
-    let mut r = Record::new(
+    let r = Record::new(
         UniqueIdentifier::new(uid.clone()),
         Owner::new(ctx.identity.as_str()),
         object_type,
         State::PRE_ACTIVE,
-    )
-    .with_key(store::WrappedKey::from_hsm(material.wrapped));
+    );
+    let mut r = match material.key {
+        NewKey::Wrapped(w) => r.with_key(store::WrappedKey::from_hsm(w)),
+        NewKey::Public(spki) => r.with_public_key(spki),
+    };
     for a in &template.attributes {
         if a.name == AttributeName::Standard(Tag::NAME) {
             let n = name_from(a)?;

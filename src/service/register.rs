@@ -1,10 +1,11 @@
 //! Register (KMIP 1.4 §4.3, 2.1 §6.1.47): a Symmetric Key, Secret Data or Opaque Object given
-//! by the client, imported into the HSM (as an AES, Triple DES or generic secret key), wrapped
+//! by the client (Public and Private Keys: [`register_key`]), imported into the HSM (as an AES, Triple DES or generic secret key), wrapped
 //! under the KEK and stored; the clear bytes are zeroized. Material that is not a key (a
 //! password, opaque data) is kept as a generic secret.
 //!
 //! Result Reasons: Invalid Field (no object, or one of another type than Object Type),
-//! Feature Not Supported (other object types, wrapped or compressed key blocks), Key Format
+//! Feature Not Supported (certificates, DSA, split keys: out of scope; wrapped or compressed
+//! key blocks), Key Format
 //! Type Not Supported, Cryptographic Failure (the HSM refused the material), Permission Denied
 //! (FIPS mode: a symmetric key whose algorithm or real length `fips/approved.toml` refuses).
 
@@ -17,7 +18,7 @@ use crate::kmip::ResponsePayload;
 use crate::secret::SecretBytes;
 use crate::service::new_object::{store_new, Material, Template};
 use crate::service::objects::{hsm_error, Objects, OPAQUE_DATA_TYPE, SECRET_DATA_TYPE};
-use crate::service::{Context, OpError, Policy};
+use crate::service::{register_key, Context, OpError, Policy};
 use crate::store::{self, AttrValue};
 use crate::ttlv::enums::{CryptographicAlgorithm, KeyFormatType};
 use crate::ttlv::Tag;
@@ -33,12 +34,42 @@ pub fn handle(
         .object
         .as_mut()
         .ok_or_else(|| OpError::Invalid("Register needs the object to register".into()))?;
-    if object.object_type() != Some(request.object_type) {
-        return Err(OpError::NotSupported(format!(
-            "Register of a {} is not supported (Symmetric Key, Secret Data and Opaque Object are), \
-             or the object does not match Object Type",
-            crate::service::enum_name("ObjectType", request.object_type.0)
-        )));
+    match object.object_type() {
+        None => {
+            return Err(OpError::NotSupported(format!(
+                "Register of a {} is not supported: certificates, DSA keys, split keys and \
+                 templates are out of scope (Symmetric Key, Public Key, Private Key, Secret Data \
+                 and Opaque Object are supported)",
+                match object {
+                    ManagedObject::Other(i) => crate::ttlv::tables::tag_name(i.tag.0, None),
+                    _ => None,
+                }
+                .unwrap_or("object")
+            )))
+        }
+        Some(t) if t != request.object_type => {
+            return Err(OpError::Invalid(format!(
+                "Object Type {} does not match the object sent (a {})",
+                crate::service::enum_name("ObjectType", request.object_type.0),
+                crate::service::enum_name("ObjectType", t.0)
+            )))
+        }
+        Some(_) => {}
+    }
+    for a in &template.attributes {
+        if matches!(&a.name, crate::kmip::attributes::AttributeName::Standard(t)
+            if crate::service::attribute_rules::CREATION_ONLY.contains(t))
+        {
+            return Err(OpError::ReadOnly(a.name.to_string()));
+        }
+    }
+    if let ManagedObject::PublicKey(kb) | ManagedObject::PrivateKey(kb) = object {
+        let record =
+            register_key::register(ctx, objects, policy, &template, request.object_type, kb)?;
+        return Ok(ResponsePayload::Register(RegisterResponse {
+            unique_identifier: record.unique_identifier.0,
+            template_attribute: None,
+        }));
     }
     let not_clear = || {
         OpError::NotSupported(
@@ -113,15 +144,10 @@ pub fn handle(
             opaque_data_value.zeroize();
             (KeyKind::GenericSecret, m, None)
         }
-        ManagedObject::Other(_) => return Err(not_clear()),
-    };
-    for a in &template.attributes {
-        if matches!(&a.name, crate::kmip::attributes::AttributeName::Standard(t)
-            if crate::service::attribute_rules::CREATION_ONLY.contains(t))
-        {
-            return Err(OpError::ReadOnly(a.name.to_string()));
+        ManagedObject::PublicKey(_) | ManagedObject::PrivateKey(_) | ManagedObject::Other(_) => {
+            return Err(not_clear())
         }
-    }
+    };
     if material.is_empty() {
         return Err(OpError::Invalid("the object holds no material".into()));
     }
@@ -142,7 +168,7 @@ pub fn handle(
         store::ObjectType(request.object_type.0),
         &template,
         Material {
-            wrapped,
+            key: wrapped.into(),
             digest: Some((digest, format)),
             generated: false,
         },

@@ -171,7 +171,7 @@ pub fn handle(
         old.object_type,
         &template,
         Material {
-            wrapped,
+            key: wrapped.into(),
             digest: Some((digest, Some(KeyFormatType::RAW))),
             generated: true,
         },

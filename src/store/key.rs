@@ -126,11 +126,16 @@ pub enum KeyMaterial {
     /// Destroyed: the blob is gone; which KEK had wrapped it is kept, since an old blob can
     /// survive in sled's log and in backups until that KEK version is retired.
     Destroyed { wrapped_by: Option<KekId> },
+    /// A public key in the clear: the DER of its X.509 SubjectPublicKeyInfo.
+    Public(Vec<u8>),
 }
 
 const K_NONE: u8 = 0;
 const K_WRAPPED: u8 = 1;
 const K_DESTROYED: u8 = 2;
+// Added after the first schema: records written before it never hold this tag, so they read
+// unchanged.
+const K_PUBLIC: u8 = 3;
 
 impl KeyMaterial {
     pub fn wrapped(&self) -> Option<&WrappedKey> {
@@ -140,9 +145,17 @@ impl KeyMaterial {
         }
     }
 
+    /// The SubjectPublicKeyInfo DER of a public key.
+    pub fn public(&self) -> Option<&[u8]> {
+        match self {
+            Self::Public(spki) => Some(spki),
+            _ => None,
+        }
+    }
+
     pub(crate) fn destroyed(&self) -> Self {
         match self {
-            Self::None => Self::Destroyed { wrapped_by: None },
+            Self::None | Self::Public(_) => Self::Destroyed { wrapped_by: None },
             Self::Wrapped(k) => Self::Destroyed {
                 wrapped_by: Some(k.kek.clone()),
             },
@@ -170,6 +183,10 @@ impl KeyMaterial {
                     }
                 }
             }
+            Self::Public(spki) => {
+                w.u8(K_PUBLIC);
+                w.bytes(spki);
+            }
         }
     }
 
@@ -185,6 +202,7 @@ impl KeyMaterial {
                 };
                 Ok(Self::Destroyed { wrapped_by })
             }
+            K_PUBLIC => Ok(Self::Public(r.bytes("public key", MAX_BYTES)?.to_vec())),
             tag => Err(DecodeError::UnknownTag {
                 what: "key material",
                 tag,

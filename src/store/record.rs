@@ -197,6 +197,12 @@ impl Record {
         self
     }
 
+    /// Sets the key material to a public key (SubjectPublicKeyInfo DER, not secret).
+    pub fn with_public_key(mut self, spki: Vec<u8>) -> Self {
+        self.key = KeyMaterial::Public(spki);
+        self
+    }
+
     pub fn with_name(mut self, name: Name) -> Self {
         self.names.push(name);
         self
@@ -455,6 +461,19 @@ mod tests {
         let bytes = r.canonical_bytes();
         assert_eq!(Record::decode(&bytes).unwrap(), r);
         assert_eq!(bytes, Record::decode(&bytes).unwrap().canonical_bytes());
+    }
+
+    #[test]
+    fn round_trips_a_public_key_and_its_destruction() {
+        let mut r = sample().with_public_key(vec![0x30, 0x03, 0x02, 0x01, 0x05]);
+        r.object_type = ObjectType::PUBLIC_KEY;
+        let bytes = r.canonical_bytes();
+        let back = Record::decode(&bytes).unwrap();
+        assert_eq!(back.key.public(), Some(&[0x30, 0x03, 0x02, 0x01, 0x05][..]));
+        assert_eq!(back, r);
+        r.destroy_key();
+        assert!(r.is_destroyed());
+        assert_eq!(Record::decode(&r.canonical_bytes()).unwrap(), r);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Managed objects as they travel in Register requests and Get responses (KMIP 1.4 §2.2, 2.1
-//! §2): Symmetric Key, Secret Data and Opaque Object are typed; other object types stay trees.
+//! §2): Symmetric Key, Public Key, Private Key, Secret Data and Opaque Object are typed; other
+//! object types stay trees.
 //! A Key Block's Key Value stays a tree too (its form depends on the Key Format Type), read
 //! and written by [`KeyBlock::take_material`] and [`KeyBlock::with_material`].
 
@@ -73,6 +74,42 @@ impl KeyBlock {
         }
     }
 
+    /// A key block holding `key_material` (a Key Material item: bytes or a Transparent
+    /// structure) in `format`, without attributes inside the Key Value.
+    pub fn with_key_material(
+        format: KeyFormatType,
+        key_material: Item,
+        algorithm: Option<u32>,
+        length: Option<i32>,
+    ) -> Self {
+        KeyBlock {
+            key_format_type: format,
+            key_compression_type: None,
+            key_value: Some(Item::structure(Tag::KEY_VALUE, vec![key_material])),
+            cryptographic_algorithm: algorithm,
+            cryptographic_length: length,
+            key_wrapping_data: None,
+        }
+    }
+
+    /// Moves the Key Material item out of a clear block (bytes or a Transparent structure),
+    /// leaving an empty byte string in its place. `None` when the block is wrapped, compressed
+    /// or holds no Key Material.
+    pub fn take_key_material(&mut self) -> Option<Item> {
+        if self.key_wrapping_data.is_some() || self.key_compression_type.is_some() {
+            return None;
+        }
+        let kv = self.key_value.as_mut()?;
+        let Value::Structure(children) = &mut kv.value else {
+            return None;
+        };
+        let km = children.iter_mut().find(|c| c.tag == Tag::KEY_MATERIAL)?;
+        Some(std::mem::replace(
+            km,
+            Item::new(Tag::KEY_MATERIAL, Value::ByteString(Vec::new())),
+        ))
+    }
+
     /// Moves the clear key material out (zeroizing the copy left in the tree). `None` when the
     /// block is wrapped, compressed, or its material is not bytes of a supported format.
     pub fn take_material(&mut self) -> Option<SecretBytes> {
@@ -101,10 +138,20 @@ impl KeyBlock {
     }
 }
 
+/// The Key Block of a Public Key or Private Key structure `item`.
+fn key_block_of(item: &Item) -> Result<KeyBlock, KmipError> {
+    let mut f = Fields::open(item, item.tag)?;
+    let kb = KeyBlock::from_item(f.required(Tag::KEY_BLOCK)?)?;
+    f.finish()?;
+    Ok(kb)
+}
+
 /// A managed object in a Register request or a Get response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManagedObject {
     SymmetricKey(KeyBlock),
+    PublicKey(KeyBlock),
+    PrivateKey(KeyBlock),
     SecretData {
         secret_data_type: u32,
         key_block: KeyBlock,
@@ -113,7 +160,7 @@ pub enum ManagedObject {
         opaque_data_type: u32,
         opaque_data_value: Vec<u8>,
     },
-    /// Certificates, asymmetric keys, split keys, …: the tree as sent.
+    /// Certificates, split keys, …: the tree as sent.
     Other(Item),
 }
 
@@ -150,6 +197,8 @@ impl ManagedObject {
                 f.finish()?;
                 ManagedObject::SymmetricKey(kb)
             }
+            Tag::PUBLIC_KEY => ManagedObject::PublicKey(key_block_of(item)?),
+            Tag::PRIVATE_KEY => ManagedObject::PrivateKey(key_block_of(item)?),
             Tag::SECRET_DATA => {
                 let mut f = Fields::open(item, Tag::SECRET_DATA)?;
                 let secret_data_type = f.req_enum(Tag::SECRET_DATA_TYPE)?;
@@ -180,6 +229,8 @@ impl ManagedObject {
             ManagedObject::SymmetricKey(kb) => {
                 Item::structure(Tag::SYMMETRIC_KEY, vec![kb.to_item()])
             }
+            ManagedObject::PublicKey(kb) => Item::structure(Tag::PUBLIC_KEY, vec![kb.to_item()]),
+            ManagedObject::PrivateKey(kb) => Item::structure(Tag::PRIVATE_KEY, vec![kb.to_item()]),
             ManagedObject::SecretData {
                 secret_data_type,
                 key_block,
@@ -202,6 +253,8 @@ impl ManagedObject {
     pub fn object_type(&self) -> Option<ObjectType> {
         Some(match self {
             ManagedObject::SymmetricKey(_) => ObjectType::SYMMETRIC_KEY,
+            ManagedObject::PublicKey(_) => ObjectType::PUBLIC_KEY,
+            ManagedObject::PrivateKey(_) => ObjectType::PRIVATE_KEY,
             ManagedObject::SecretData { .. } => ObjectType::SECRET_DATA,
             ManagedObject::OpaqueObject { .. } => ObjectType::OPAQUE_OBJECT,
             ManagedObject::Other(_) => return None,
