@@ -150,6 +150,7 @@ fn rsa_oaep_and_pkcs1_encryption_round_trip_both_ways() {
     let sha1 = RsaPadding::Oaep {
         hash: HashAlg::Sha1,
         mgf_hash: HashAlg::Sha1,
+        label: &[],
     };
     let c = hsm.encrypt_rsa(&public, sha1, msg).unwrap();
     assert_eq!(c.len(), 256);
@@ -168,6 +169,7 @@ fn rsa_oaep_and_pkcs1_encryption_round_trip_both_ways() {
     let sha256 = RsaPadding::Oaep {
         hash: HashAlg::Sha256,
         mgf_hash: HashAlg::Sha256,
+        label: &[],
     };
     match hsm.encrypt_rsa(&public, sha256, msg) {
         Err(HsmError::MechanismUnsupported { .. }) => {

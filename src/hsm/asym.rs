@@ -23,9 +23,14 @@ pub enum SignInput<'a> {
 
 /// RSA encryption schemes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RsaPadding {
-    /// RSAES-OAEP with an empty label; `mgf_hash` is MGF1's hash.
-    Oaep { hash: HashAlg, mgf_hash: HashAlg },
+pub enum RsaPadding<'a> {
+    /// RSAES-OAEP; `mgf_hash` is MGF1's hash, `label` the encoding parameter (KMIP P Source;
+    /// usually empty).
+    Oaep {
+        hash: HashAlg,
+        mgf_hash: HashAlg,
+        label: &'a [u8],
+    },
     /// RSAES-PKCS1-v1_5.
     Pkcs1,
 }
@@ -57,11 +62,20 @@ fn digest_info_prefix(h: HashAlg) -> &'static [u8] {
     }
 }
 
-fn pss_params(h: HashAlg) -> PkcsPssParams {
+fn pss_params(h: HashAlg, salt_len: u32) -> PkcsPssParams {
     PkcsPssParams {
         hash_alg: hash_mechanism(h),
         mgf: mgf(h),
-        s_len: (h.output_len() as u64).into(),
+        s_len: u64::from(salt_len).into(),
+    }
+}
+
+/// PSS's hash and salt length, if `alg` is PSS.
+fn pss_of(alg: SignAlg) -> Option<(HashAlg, u32)> {
+    match alg {
+        SignAlg::RsaPss(h) => Some((h, h.output_len() as u32)),
+        SignAlg::RsaPssSalt { hash, salt_len } => Some((hash, salt_len)),
+        _ => None,
     }
 }
 
@@ -74,12 +88,21 @@ fn data_mechanism(alg: SignAlg) -> Result<Option<Mechanism<'static>>, HsmError> 
         SignAlg::RsaPkcs1(HashAlg::Sha256) => Mechanism::Sha256RsaPkcs,
         SignAlg::RsaPkcs1(HashAlg::Sha384) => Mechanism::Sha384RsaPkcs,
         SignAlg::RsaPkcs1(HashAlg::Sha512) => Mechanism::Sha512RsaPkcs,
-        SignAlg::RsaPss(h @ HashAlg::Sha1) => Mechanism::Sha1RsaPkcsPss(pss_params(h)),
-        SignAlg::RsaPss(h @ HashAlg::Sha256) => Mechanism::Sha256RsaPkcsPss(pss_params(h)),
-        SignAlg::RsaPss(h @ HashAlg::Sha384) => Mechanism::Sha384RsaPkcsPss(pss_params(h)),
-        SignAlg::RsaPss(h @ HashAlg::Sha512) => Mechanism::Sha512RsaPkcsPss(pss_params(h)),
-        // cryptoki names no CKM_SHA224_RSA_PKCS_PSS: hash first, then sign the digest.
-        SignAlg::RsaPss(HashAlg::Sha224) | SignAlg::Ecdsa(_) => return Ok(None),
+        SignAlg::RsaPss(_) | SignAlg::RsaPssSalt { .. } => {
+            let Some((h, salt)) = pss_of(alg) else {
+                return Ok(None);
+            };
+            let p = pss_params(h, salt);
+            match h {
+                HashAlg::Sha1 => Mechanism::Sha1RsaPkcsPss(p),
+                HashAlg::Sha256 => Mechanism::Sha256RsaPkcsPss(p),
+                HashAlg::Sha384 => Mechanism::Sha384RsaPkcsPss(p),
+                HashAlg::Sha512 => Mechanism::Sha512RsaPkcsPss(p),
+                // cryptoki names no CKM_SHA224_RSA_PKCS_PSS: hash first, then sign the digest.
+                HashAlg::Sha224 => return Ok(None),
+            }
+        }
+        SignAlg::Ecdsa(_) => return Ok(None),
     }))
 }
 
@@ -89,9 +112,7 @@ fn digest_mechanism(
     alg: SignAlg,
     digest: &[u8],
 ) -> Result<(Mechanism<'static>, Vec<u8>), HsmError> {
-    let h = match alg {
-        SignAlg::RsaPkcs1(h) | SignAlg::RsaPss(h) | SignAlg::Ecdsa(h) => h,
-    };
+    let h = sign_hash(alg);
     if digest.len() != h.output_len() {
         return Err(HsmError::InvalidArgument(
             "the digest's length is not the signature hash's output length",
@@ -103,20 +124,34 @@ fn digest_mechanism(
             input.extend_from_slice(digest);
             (Mechanism::RsaPkcs, input)
         }
-        SignAlg::RsaPss(h) => (Mechanism::RsaPkcsPss(pss_params(h)), digest.to_vec()),
+        SignAlg::RsaPss(h) => (
+            Mechanism::RsaPkcsPss(pss_params(h, h.output_len() as u32)),
+            digest.to_vec(),
+        ),
+        SignAlg::RsaPssSalt { hash, salt_len } => (
+            Mechanism::RsaPkcsPss(pss_params(hash, salt_len)),
+            digest.to_vec(),
+        ),
         SignAlg::Ecdsa(_) => (Mechanism::Ecdsa, digest.to_vec()),
     })
 }
 
-fn sign_hash(alg: SignAlg) -> HashAlg {
+/// The hash a signature algorithm signs with.
+pub fn sign_hash(alg: SignAlg) -> HashAlg {
     match alg {
-        SignAlg::RsaPkcs1(h) | SignAlg::RsaPss(h) | SignAlg::Ecdsa(h) => h,
+        SignAlg::RsaPkcs1(h)
+        | SignAlg::RsaPss(h)
+        | SignAlg::RsaPssSalt { hash: h, .. }
+        | SignAlg::Ecdsa(h) => h,
     }
 }
 
 fn check_sign_key(alg: SignAlg, kind: KeyKind) -> Result<(), HsmError> {
     match (alg, kind) {
-        (SignAlg::RsaPkcs1(_) | SignAlg::RsaPss(_), KeyKind::Rsa { .. }) => Ok(()),
+        (
+            SignAlg::RsaPkcs1(_) | SignAlg::RsaPss(_) | SignAlg::RsaPssSalt { .. },
+            KeyKind::Rsa { .. },
+        ) => Ok(()),
         (SignAlg::Ecdsa(_), KeyKind::Ec(_)) => Ok(()),
         _ => Err(HsmError::InvalidArgument(
             "the signature algorithm does not match the key type",
@@ -226,25 +261,33 @@ impl Hsm {
 
     /// The OAEP parameters for `hash` and MGF1 with `mgf_hash`, if the profile lists both
     /// (`oaep_hashes`); otherwise [`HsmError::MechanismUnsupported`].
-    fn oaep_params(
+    fn oaep_params<'a>(
         &self,
         hash: HashAlg,
         mgf_hash: HashAlg,
-    ) -> Result<PkcsOaepParams<'static>, HsmError> {
+        label: &'a [u8],
+    ) -> Result<PkcsOaepParams<'a>, HsmError> {
         self.oaep(hash)?;
         self.oaep(mgf_hash)?;
+        let source = if label.is_empty() {
+            PkcsOaepSource::empty()
+        } else {
+            PkcsOaepSource::data_specified(label)
+        };
         Ok(PkcsOaepParams::new(
             hash_mechanism(hash),
             mgf(mgf_hash),
-            PkcsOaepSource::empty(),
+            source,
         ))
     }
 
-    fn rsa_mechanism(&self, padding: RsaPadding) -> Result<Mechanism<'static>, HsmError> {
+    fn rsa_mechanism<'a>(&self, padding: RsaPadding<'a>) -> Result<Mechanism<'a>, HsmError> {
         Ok(match padding {
-            RsaPadding::Oaep { hash, mgf_hash } => {
-                Mechanism::RsaPkcsOaep(self.oaep_params(hash, mgf_hash)?)
-            }
+            RsaPadding::Oaep {
+                hash,
+                mgf_hash,
+                label,
+            } => Mechanism::RsaPkcsOaep(self.oaep_params(hash, mgf_hash, label)?),
             RsaPadding::Pkcs1 => Mechanism::RsaPkcs,
         })
     }
@@ -253,7 +296,7 @@ impl Hsm {
     pub fn encrypt_rsa(
         &self,
         public: &PublicKey,
-        padding: RsaPadding,
+        padding: RsaPadding<'_>,
         data: &[u8],
     ) -> Result<Vec<u8>, HsmError> {
         check_data(data)?;
@@ -274,7 +317,7 @@ impl Hsm {
     pub fn decrypt_rsa(
         &self,
         key: ManagedKey<'_>,
-        padding: RsaPadding,
+        padding: RsaPadding<'_>,
         data: &[u8],
     ) -> Result<Vec<u8>, HsmError> {
         check_data(data)?;

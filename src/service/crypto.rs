@@ -679,6 +679,13 @@ pub fn mac_for(key: &UsableKey, p: &CryptographicParameters) -> Result<MacAlg, O
                     ))
                 })
         }
+        KeyKind::Aes if p.cryptographic_algorithm.and_then(hmac_hash).is_some() => {
+            Err(OpError::NotSupported(format!(
+                "HMAC with AES key {} is not offered (the HSM computes HMAC with generic-secret \
+                 keys only): register the key as an HMAC key, or use AES-CMAC",
+                key.uid
+            )))
+        }
         KeyKind::Aes => match p.block_cipher_mode {
             None | Some(BlockCipherMode::CMAC) => Ok(MacAlg::AesCmac),
             Some(other) => Err(OpError::NotSupported(format!(

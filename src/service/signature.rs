@@ -10,8 +10,9 @@
 use crate::hsm::{Curve, HashAlg, KeyKind, PublicKey, RsaPadding, SignAlg};
 use crate::kmip::operations::cryptographic_parameters::CryptographicParameters;
 use crate::service::crypto::hash_of;
+use crate::service::key_formats::public_from_spki;
 use crate::service::OpError;
-use crate::store::Record;
+use crate::store::{KeyMaterial, Record};
 use crate::ttlv::enums::{
     CryptographicAlgorithm, DigitalSignatureAlgorithm as D, HashingAlgorithm, PaddingMethod,
 };
@@ -115,24 +116,15 @@ pub fn sign_alg_for(
             }
         )));
     }
-    if let SignAlg::RsaPss(h) = alg {
-        check_pss(p, h)?;
+    match alg {
+        SignAlg::RsaPss(h) => pss_with_salt(p, h),
+        other => Ok(other),
     }
-    Ok(alg)
 }
 
-/// PSS is offered with MGF1 of the signature hash and a salt as long as the hash.
-fn check_pss(p: &CryptographicParameters, h: HashAlg) -> Result<(), OpError> {
-    if let Some(s) = p
-        .salt_length
-        .filter(|s| usize::try_from(*s).ok() != Some(h.output_len()))
-    {
-        return Err(OpError::NotSupported(format!(
-            "RSA-PSS with a {s}-byte salt is not offered: the salt is as long as the hash \
-             ({} bytes)",
-            h.output_len()
-        )));
-    }
+/// PSS is offered with MGF1 of the signature hash; the salt is as long as the hash unless
+/// Salt Length says otherwise.
+fn pss_with_salt(p: &CryptographicParameters, h: HashAlg) -> Result<SignAlg, OpError> {
     if p.mask_generator.is_some_and(|m| m != MGF1) {
         return Err(OpError::NotSupported(
             "only the MGF1 Mask Generator is offered".into(),
@@ -145,7 +137,33 @@ fn check_pss(p: &CryptographicParameters, h: HashAlg) -> Result<(), OpError> {
             ));
         }
     }
-    Ok(())
+    Ok(match p.salt_length {
+        None => SignAlg::RsaPss(h),
+        Some(s) => SignAlg::RsaPssSalt {
+            hash: h,
+            salt_len: u32::try_from(s)
+                .ok()
+                .filter(|s| *s <= MAX_SALT)
+                .ok_or_else(|| {
+                    OpError::Invalid(format!("Salt Length {s} is not 0 to {MAX_SALT} bytes"))
+                })?,
+        },
+    })
+}
+
+/// Longest PSS salt accepted (bytes): more than a 16384-bit modulus can hold.
+const MAX_SALT: u32 = 2048;
+
+/// The longest salt a PSS signature with `hash` under RSA modulus `modulus` can carry
+/// (RFC 8017 §9.1.1: emLen − hLen − 2, emLen = ⌈(modBits − 1) / 8⌉): what OpenSSL's
+/// "maximum" salt length (PyKMIP's choice) makes.
+pub fn max_pss_salt(modulus: &[u8], hash: HashAlg) -> Option<u32> {
+    let start = modulus.iter().position(|b| *b != 0)?;
+    let bytes = modulus.len() - start;
+    let top = modulus.get(start)?;
+    let bits = (bytes as u32 - 1) * 8 + (8 - top.leading_zeros());
+    let em_len = (bits - 1).div_ceil(8);
+    em_len.checked_sub(hash.output_len() as u32 + 2)
 }
 
 /// A Digital Signature Algorithm: the algorithm (none if it needs a hash not given) and the
@@ -175,7 +193,10 @@ fn from_dsa(d: D, hash: Option<HashAlg>) -> Result<(Option<SignAlg>, Option<Hash
 /// The RSA encryption scheme for parameters `p`: OAEP (hash from Hashing Algorithm, SHA-1 by
 /// default as in RFC 8017; MGF1 with the Mask Generator Hashing Algorithm, else the same hash)
 /// or PKCS#1 v1.5.
-pub fn rsa_padding_for(uid: &str, p: &CryptographicParameters) -> Result<RsaPadding, OpError> {
+pub fn rsa_padding_for<'a>(
+    uid: &str,
+    p: &'a CryptographicParameters,
+) -> Result<RsaPadding<'a>, OpError> {
     if let Some(a) = p
         .cryptographic_algorithm
         .filter(|a| *a != CryptographicAlgorithm::RSA)
@@ -192,18 +213,17 @@ pub fn rsa_padding_for(uid: &str, p: &CryptographicParameters) -> Result<RsaPadd
                     "only the MGF1 Mask Generator is offered".into(),
                 ));
             }
-            if p.p_source.as_ref().is_some_and(|l| !l.is_empty()) {
-                return Err(OpError::NotSupported(
-                    "RSA-OAEP with a label (P Source) is not offered".into(),
-                ));
-            }
             let hash = hash_of(p.hashing_algorithm.unwrap_or(HashingAlgorithm::SHA_1))?;
             let mgf_hash = p
                 .mask_generator_hashing_algorithm
                 .map(hash_of)
                 .transpose()?
                 .unwrap_or(hash);
-            Ok(RsaPadding::Oaep { hash, mgf_hash })
+            Ok(RsaPadding::Oaep {
+                hash,
+                mgf_hash,
+                label: p.p_source.as_deref().unwrap_or_default(),
+            })
         }
         Some(PaddingMethod::PKCS1_V1_5) => Ok(RsaPadding::Pkcs1),
         None => Err(OpError::Invalid(format!(
@@ -217,12 +237,14 @@ pub fn rsa_padding_for(uid: &str, p: &CryptographicParameters) -> Result<RsaPadd
     }
 }
 
-/// The public key of a stored Public Key object.
+/// The public key of a stored Public Key object (kept as SubjectPublicKeyInfo DER).
 pub fn public_key_of(uid: &str, r: &Record) -> Result<PublicKey, OpError> {
-    let _ = r;
-    Err(OpError::NotSupported(format!(
-        "object {uid}: public keys are not stored by this build"
-    )))
+    match &r.key {
+        KeyMaterial::Public(spki) => public_from_spki(spki),
+        _ => Err(OpError::Invalid(format!(
+            "object {uid} holds no public key material"
+        ))),
+    }
 }
 
 #[cfg(test)]
@@ -312,6 +334,31 @@ mod tests {
     }
 
     #[test]
+    fn computes_the_longest_pss_salt() {
+        let mut m2048 = vec![0xc5u8; 256];
+        assert_eq!(max_pss_salt(&m2048, HashAlg::Sha256), Some(222));
+        m2048.insert(0, 0);
+        assert_eq!(max_pss_salt(&m2048, HashAlg::Sha256), Some(222));
+        // A 2049-bit modulus: emLen is still 256.
+        let mut m2049 = vec![0xffu8; 256];
+        m2049.insert(0, 1);
+        assert_eq!(max_pss_salt(&m2049, HashAlg::Sha256), Some(222));
+        let with_salt = CryptographicParameters {
+            padding_method: Some(PaddingMethod::PSS),
+            hashing_algorithm: Some(HashingAlgorithm::SHA_256),
+            salt_length: Some(222),
+            ..Default::default()
+        };
+        assert_eq!(
+            sign_alg_for("k", SignerKind::Rsa, &with_salt).unwrap(),
+            SignAlg::RsaPssSalt {
+                hash: HashAlg::Sha256,
+                salt_len: 222
+            }
+        );
+    }
+
+    #[test]
     fn chooses_the_rsa_padding() {
         let mut p = params(
             Some(PaddingMethod::OAEP),
@@ -323,14 +370,16 @@ mod tests {
             rsa_padding_for("k", &p).unwrap(),
             RsaPadding::Oaep {
                 hash: HashAlg::Sha384,
-                mgf_hash: HashAlg::Sha256
+                mgf_hash: HashAlg::Sha256,
+                label: &[]
             }
         );
         assert_eq!(
             rsa_padding_for("k", &params(Some(PaddingMethod::OAEP), None, None)).unwrap(),
             RsaPadding::Oaep {
                 hash: HashAlg::Sha1,
-                mgf_hash: HashAlg::Sha1
+                mgf_hash: HashAlg::Sha1,
+                label: &[]
             }
         );
         assert_eq!(

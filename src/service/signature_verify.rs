@@ -2,7 +2,9 @@
 //! Public Key's values (a session object made for the call), over Data or Digested Data; the
 //! algorithms of [Sign](super::sign). An ECDSA signature is read DER-encoded. A signature that
 //! does not verify — including one that is not a well-formed signature — is Validity Indicator
-//! Invalid, not an error. A Deactivated or Compromised key still verifies.
+//! Invalid, not an error. A Deactivated or Compromised key still verifies. An RSA-PSS
+//! signature whose salt length the parameters do not give is checked with a salt as long as
+//! the hash, then with the longest salt the key allows (OpenSSL's and PyKMIP's default).
 //!
 //! Result Reasons: Item Not Found; Invalid Object Type (2.x) / Invalid Field (1.x) for a key
 //! that is not a Public Key; Permission Denied / Incompatible Cryptographic Usage Mask (no
@@ -10,7 +12,7 @@
 //! Start Date); Permission Denied (FIPS policy); Invalid Field; Feature Not Supported;
 //! Cryptographic Failure (the HSM).
 
-use crate::hsm::{HsmError, SignAlg};
+use crate::hsm::{HsmError, PublicKey, SignAlg};
 use crate::kmip::operations::sign::{SignRequest, SignatureVerifyResponse};
 use crate::kmip::ResponsePayload;
 use crate::service::crypto::{
@@ -19,7 +21,7 @@ use crate::service::crypto::{
 };
 use crate::service::objects::Objects;
 use crate::service::sign::{signature_input, single_part_signature};
-use crate::service::signature::{sign_alg_for, SignerKind};
+use crate::service::signature::{max_pss_salt, sign_alg_for, SignerKind};
 use crate::service::{ecdsa_der, Context, OpError, Policy};
 use crate::ttlv::enums::ValidityIndicator;
 
@@ -55,13 +57,33 @@ pub fn handle(
         (SignAlg::Ecdsa(_), Some(c)) => ecdsa_der::from_der(signature, c.field_bytes()),
         _ => Some(signature.to_vec()),
     };
-    let validity = match raw {
-        None => ValidityIndicator::INVALID,
-        Some(raw) => match objects.hsm.verify_input(&key.public, alg, input, &raw) {
-            Ok(()) => ValidityIndicator::VALID,
-            Err(HsmError::SignatureInvalid { .. }) => ValidityIndicator::INVALID,
-            Err(e) => return Err(crypto_hsm_error(e)),
+    let verify =
+        |alg: SignAlg, raw: &[u8]| match objects.hsm.verify_input(&key.public, alg, input, raw) {
+            Ok(()) => Ok(true),
+            Err(HsmError::SignatureInvalid { .. }) => Ok(false),
+            Err(e) => Err(crypto_hsm_error(e)),
+        };
+    let valid = match raw {
+        None => false,
+        // PKCS#11 checks one salt length. None named: the hash's length (this server's and
+        // most signers' choice), then the longest (OpenSSL's "maximum", PyKMIP's choice).
+        Some(raw) => match (alg, &key.public) {
+            (SignAlg::RsaPss(hash), PublicKey::Rsa { modulus, .. }) => {
+                verify(alg, &raw)?
+                    || match max_pss_salt(modulus, hash) {
+                        Some(salt_len) if salt_len != hash.output_len() as u32 => {
+                            verify(SignAlg::RsaPssSalt { hash, salt_len }, &raw)?
+                        }
+                        _ => false,
+                    }
+            }
+            _ => verify(alg, &raw)?,
         },
+    };
+    let validity = if valid {
+        ValidityIndicator::VALID
+    } else {
+        ValidityIndicator::INVALID
     };
     Ok(ResponsePayload::SignatureVerify(SignatureVerifyResponse {
         unique_identifier: key.uid,
