@@ -125,6 +125,25 @@ pub(super) fn check_cipher_key(cipher: &Cipher, kind: KeyKind) -> Result<(), Hsm
 }
 
 impl Op<'_> {
+    /// Runs `f` with the handle of the key a MAC uses: the cached copy, or — for HMAC keyed with
+    /// an AES key's value (PKCS#11 HMAC takes generic-secret keys only) — a transient
+    /// generic-secret copy of the same value, destroyed after the call.
+    fn with_mac_key<T>(
+        &self,
+        key: ManagedKey<'_>,
+        alg: MacAlg,
+        f: impl FnOnce(cryptoki::object::ObjectHandle) -> Result<T, HsmError>,
+    ) -> Result<T, HsmError> {
+        if matches!(alg, MacAlg::Hmac(_)) && key.wrapped.kind == KeyKind::Aes {
+            let mut as_secret = key.wrapped.clone();
+            as_secret.kind = KeyKind::GenericSecret;
+            let copy = Transient::new(self.s, self.unwrap_copy(&as_secret, true, false)?);
+            return f(copy.handle);
+        }
+        let k = self.use_key(key)?;
+        f(k.handle)
+    }
+
     pub(super) fn digest(&self, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, HsmError> {
         self.s
             .digest(&digest_mechanism(alg), data)
@@ -185,14 +204,16 @@ impl Hsm {
         })
     }
 
-    /// MAC of `data` (HMAC with a generic-secret key, CMAC with an AES key).
+    /// MAC of `data` (HMAC with a generic-secret key, CMAC with an AES key; HMAC keyed with an
+    /// AES key's value when asked, as KMIP allows).
     pub fn mac(&self, key: ManagedKey<'_>, alg: MacAlg, data: &[u8]) -> Result<Vec<u8>, HsmError> {
         check_data(data)?;
         let m = mac_mechanism(alg, key.wrapped)?;
         self.run(|op| {
-            let k = op.use_key(key)?;
-            op.s.sign(&m, k.handle, data)
-                .map_err(|e| HsmError::from_ck("C_Sign", e))
+            op.with_mac_key(key, alg, |h| {
+                op.s.sign(&m, h, data)
+                    .map_err(|e| HsmError::from_ck("C_Sign", e))
+            })
         })
     }
 
@@ -207,9 +228,10 @@ impl Hsm {
         check_data(data)?;
         let m = mac_mechanism(alg, key.wrapped)?;
         self.run(|op| {
-            let k = op.use_key(key)?;
-            op.s.verify(&m, k.handle, data, mac)
-                .map_err(|e| HsmError::from_ck("C_Verify", e))
+            op.with_mac_key(key, alg, |h| {
+                op.s.verify(&m, h, data, mac)
+                    .map_err(|e| HsmError::from_ck("C_Verify", e))
+            })
         })
     }
 
@@ -257,7 +279,7 @@ impl Hsm {
 
 fn mac_mechanism(alg: MacAlg, wk: &WrappedKey) -> Result<Mechanism<'static>, HsmError> {
     match (alg, wk.kind) {
-        (MacAlg::Hmac(h), KeyKind::GenericSecret) => Ok(hmac_mechanism(h)),
+        (MacAlg::Hmac(h), KeyKind::GenericSecret | KeyKind::Aes) => Ok(hmac_mechanism(h)),
         (MacAlg::AesCmac, KeyKind::Aes) => Ok(Mechanism::AesCMac),
         _ => Err(HsmError::InvalidArgument(
             "the MAC algorithm does not match the key type",

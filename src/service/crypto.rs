@@ -658,18 +658,36 @@ fn hmac_hash(a: CryptographicAlgorithm) -> Option<HashAlg> {
 }
 
 /// The MAC for a key and parameters: HMAC with the hash the request names, else the key's
-/// HMAC algorithm's; AES-CMAC with an AES key.
+/// HMAC algorithm's; AES-CMAC with an AES key, or HMAC keyed with its value when the parameters'
+/// Cryptographic Algorithm names an HMAC.
 pub fn mac_for(key: &UsableKey, p: &CryptographicParameters) -> Result<MacAlg, OpError> {
     if let Some(a) = p.cryptographic_algorithm.or(key.algorithm) {
         refuse_unsupported_algorithm(a)?;
     }
     match key.wrapped.kind {
         KeyKind::GenericSecret => {
-            if let Some(h) = p.hashing_algorithm {
-                return Ok(MacAlg::Hmac(hash_of(h)?));
+            // An algorithm named but not offered (HMAC-MD5, …) is refused, never replaced by
+            // the key's own.
+            let named = p
+                .cryptographic_algorithm
+                .map(|a| {
+                    hmac_hash(a).ok_or_else(|| {
+                        OpError::NotSupported(format!(
+                            "{} is not offered for MAC: HMAC with SHA-1 or SHA-2 is",
+                            algorithm_name(a)
+                        ))
+                    })
+                })
+                .transpose()?;
+            let hash = p.hashing_algorithm.map(hash_of).transpose()?;
+            if let (Some(a), Some(h)) = (named, hash) {
+                if a != h {
+                    return Err(OpError::Invalid(
+                        "the Cryptographic Algorithm and Hashing Algorithm asked disagree".into(),
+                    ));
+                }
             }
-            p.cryptographic_algorithm
-                .and_then(hmac_hash)
+            hash.or(named)
                 .or_else(|| key.algorithm.and_then(hmac_hash))
                 .map(MacAlg::Hmac)
                 .ok_or_else(|| {
@@ -679,17 +697,16 @@ pub fn mac_for(key: &UsableKey, p: &CryptographicParameters) -> Result<MacAlg, O
                     ))
                 })
         }
-        KeyKind::Aes if p.cryptographic_algorithm.and_then(hmac_hash).is_some() => {
-            Err(OpError::NotSupported(format!(
-                "HMAC with AES key {} is not offered (the HSM computes HMAC with generic-secret \
-                 keys only): register the key as an HMAC key, or use AES-CMAC",
-                key.uid
-            )))
-        }
-        KeyKind::Aes => match p.block_cipher_mode {
-            None | Some(BlockCipherMode::CMAC) => Ok(MacAlg::AesCmac),
-            Some(other) => Err(OpError::NotSupported(format!(
-                "MAC with an AES key is AES-CMAC only, not {}",
+        // KMIP names HMAC for an AES key through the Cryptographic Algorithm of the parameters
+        // (CS-AC-M-4): HMAC keyed with the AES key's value.
+        KeyKind::Aes => match (
+            p.cryptographic_algorithm.and_then(hmac_hash),
+            p.block_cipher_mode,
+        ) {
+            (Some(h), _) => Ok(MacAlg::Hmac(h)),
+            (None, None | Some(BlockCipherMode::CMAC)) => Ok(MacAlg::AesCmac),
+            (None, Some(other)) => Err(OpError::NotSupported(format!(
+                "MAC with an AES key is AES-CMAC (or HMAC keyed with its value) only, not {}",
                 crate::service::enum_name("BlockCipherMode", other.0)
             ))),
         },
