@@ -8,6 +8,7 @@ use crate::kmip::operations::activate::IdentifierPayload;
 use crate::kmip::operations::add_attribute::AddAttributeRequest;
 use crate::kmip::operations::check::CheckPayload;
 use crate::kmip::operations::create::{CreateRequest, CreateResponse};
+use crate::kmip::operations::create_key_pair::{CreateKeyPairRequest, CreateKeyPairResponse};
 use crate::kmip::operations::decrypt::{DataResponse, DecryptRequest};
 use crate::kmip::operations::delete_attribute::DeleteAttributeRequest;
 use crate::kmip::operations::encrypt::{EncryptRequest, EncryptResponse};
@@ -177,6 +178,7 @@ pub enum RequestPayload {
     Interop(InteropRequest),
     Log(LogRequest),
     Create(CreateRequest),
+    CreateKeyPair(CreateKeyPairRequest),
     Register(RegisterRequest),
     Get(GetRequest),
     GetAttributes(GetAttributesRequest),
@@ -238,6 +240,9 @@ impl RequestPayload {
                 RequestPayload::Log(LogRequest { log_message })
             }
             Operation::CREATE => RequestPayload::Create(CreateRequest::from_item(item)?),
+            Operation::CREATE_KEY_PAIR => {
+                RequestPayload::CreateKeyPair(CreateKeyPairRequest::from_item(item)?)
+            }
             Operation::REGISTER => RequestPayload::Register(RegisterRequest::from_item(item)?),
             Operation::GET => RequestPayload::Get(GetRequest::from_item(item)?),
             Operation::GET_ATTRIBUTES => {
@@ -308,6 +313,7 @@ impl RequestPayload {
                     .build(Tag::REQUEST_PAYLOAD)
             }
             RequestPayload::Create(r) => r.to_item(),
+            RequestPayload::CreateKeyPair(r) => r.to_item(),
             RequestPayload::Register(r) => r.to_item(),
             RequestPayload::Get(r) => r.to_item(),
             RequestPayload::GetAttributes(r) => r.to_item(),
@@ -345,6 +351,7 @@ pub enum ResponsePayload {
     DiscoverVersions(DiscoverVersionsResponse),
     Query(Box<QueryResponse>),
     Create(CreateResponse),
+    CreateKeyPair(CreateKeyPairResponse),
     Register(RegisterResponse),
     Get(Box<GetResponse>),
     GetAttributes(GetAttributesResponse),
@@ -379,6 +386,9 @@ impl ResponsePayload {
                 ResponsePayload::Query(Box::new(QueryResponse::from_item(item)?))
             }
             Some(Operation::CREATE) => ResponsePayload::Create(CreateResponse::from_item(item)?),
+            Some(Operation::CREATE_KEY_PAIR) => {
+                ResponsePayload::CreateKeyPair(CreateKeyPairResponse::from_item(item)?)
+            }
             Some(Operation::REGISTER) => {
                 ResponsePayload::Register(RegisterResponse::from_item(item)?)
             }
@@ -436,6 +446,7 @@ impl ResponsePayload {
             }
             ResponsePayload::Query(q) => q.to_item(),
             ResponsePayload::Create(r) => r.to_item(),
+            ResponsePayload::CreateKeyPair(r) => r.to_item(),
             ResponsePayload::Register(r) => r.to_item(),
             ResponsePayload::Get(r) => r.to_item(),
             ResponsePayload::GetAttributes(r) => r.to_item(),

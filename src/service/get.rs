@@ -7,20 +7,23 @@
 //!
 //! Result Reasons: Item Not Found, Sensitive / Not Extractable (1.4+; Permission Denied
 //! before), Object Destroyed (2.x; Permission Denied in 1.x), Key Format Type Not Supported,
-//! Feature Not Supported (wrapping or compression asked), Cryptographic Failure.
+//! Feature Not Supported (compression, or a wrapping this server does not offer), Cryptographic
+//! Failure. With a Key Wrapping Specification: [`get_wrapped`].
 
 use crate::keystore::to_hsm;
 use crate::kmip::operations::get::{GetRequest, GetResponse};
 use crate::kmip::operations::object::{KeyBlock, ManagedObject};
 use crate::kmip::ResponsePayload;
+use crate::service::get_wrapped;
 use crate::service::key_formats;
 use crate::service::objects::{
     bool_of, enum_of, hsm_error, int_of, set_attr, Objects, OPAQUE_DATA_TYPE, SECRET_DATA_TYPE,
 };
+use crate::service::register::REGISTERED_FORMAT;
 use crate::service::register_key::default_format;
 use crate::service::{Context, OpError};
 use crate::store::{AttrValue, KeyMaterial, Record};
-use crate::ttlv::enums::{KeyFormatType, ObjectType};
+use crate::ttlv::enums::{KeyFormatType, KeyWrapType, ObjectType};
 
 pub fn handle(
     ctx: &Context<'_>,
@@ -32,9 +35,12 @@ pub fn handle(
     if r.is_destroyed() {
         return Err(OpError::Destroyed(uid));
     }
-    if request.key_wrapping_specification.is_some() || request.key_wrap_type.is_some() {
+    if request
+        .key_wrap_type
+        .is_some_and(|t| KeyWrapType(t) != KeyWrapType::NOT_WRAPPED)
+    {
         return Err(OpError::NotSupported(
-            "Get with key wrapping is not offered yet: ask without a Key Wrapping Specification"
+            "Key Wrap Type As Registered is not offered: keys are not kept as registered wrapped"
                 .into(),
         ));
     }
@@ -43,6 +49,11 @@ pub fn handle(
             "key compression applies to elliptic-curve keys only".into(),
         ));
     }
+    if let Some(spec) = &request.key_wrapping_specification {
+        // Sensitive keys may leave wrapped; Extractable is checked by the wrapping.
+        let object = get_wrapped::wrapped_object(ctx, objects, &r, spec)?;
+        return answer(objects, &r, uid, object);
+    }
     if bool_of(&r, "Sensitive") == Some(true) {
         return Err(OpError::Sensitive(uid));
     }
@@ -50,20 +61,24 @@ pub fn handle(
         return Err(OpError::NotExtractable(uid));
     }
     let object_type = ObjectType(r.object_type.0);
+    // The default format is the one the object was registered in.
+    let registered = enum_of(&r, REGISTERED_FORMAT).map(KeyFormatType);
     if object_type == ObjectType::PUBLIC_KEY || object_type == ObjectType::PRIVATE_KEY {
-        let object = asymmetric_object(objects, &r, &uid, request.key_format_type)?;
+        let wanted = request.key_format_type.or(registered);
+        let object = asymmetric_object(objects, &r, &uid, wanted)?;
         return answer(objects, &r, uid, object);
     }
     let wanted = request.key_format_type;
     let format = match object_type {
-        ObjectType::SYMMETRIC_KEY => wanted.unwrap_or(KeyFormatType::RAW),
+        ObjectType::SYMMETRIC_KEY => wanted.or(registered).unwrap_or(KeyFormatType::RAW),
+        ObjectType::SECRET_DATA => wanted.or(registered).unwrap_or(KeyFormatType::OPAQUE),
         _ => wanted.unwrap_or(KeyFormatType::OPAQUE),
     };
     let allowed = match object_type {
         ObjectType::SYMMETRIC_KEY => {
             format == KeyFormatType::RAW || format == KeyFormatType::TRANSPARENT_SYMMETRIC_KEY
         }
-        ObjectType::SECRET_DATA => format == KeyFormatType::OPAQUE,
+        ObjectType::SECRET_DATA => format == KeyFormatType::OPAQUE || format == KeyFormatType::RAW,
         _ => wanted.is_none(),
     };
     if !allowed {

@@ -29,6 +29,7 @@ pub mod attribute_edit;
 pub mod attribute_rules;
 pub mod check;
 pub mod create;
+pub mod create_key_pair;
 pub mod crypto;
 pub mod decrypt;
 pub mod delete_attribute;
@@ -40,6 +41,7 @@ pub mod error;
 pub mod get;
 pub mod get_attribute_list;
 pub mod get_attributes;
+pub mod get_wrapped;
 pub mod hash;
 pub mod identity;
 pub mod interop;
@@ -103,6 +105,7 @@ pub const OPERATIONS: &[Operation] = &[
 /// ([`Service::with_objects`]).
 pub const OBJECT_OPERATIONS: &[Operation] = &[
     Operation::CREATE,
+    Operation::CREATE_KEY_PAIR,
     Operation::REGISTER,
     Operation::LOCATE,
     Operation::RE_KEY,
@@ -422,6 +425,9 @@ impl Service {
         };
         match o {
             (o, _, RequestPayload::Create(r)) => create::handle(ctx, o, &self.policy, &r),
+            (o, _, RequestPayload::CreateKeyPair(r)) => {
+                create_key_pair::handle(ctx, o, &self.policy, &r)
+            }
             (o, _, RequestPayload::Register(r)) => register::handle(ctx, o, &self.policy, r),
             (o, _, RequestPayload::Get(r)) => get::handle(ctx, o, &r),
             (o, _, RequestPayload::GetAttributes(r)) => get_attributes::handle(ctx, o, &r),
@@ -608,6 +614,8 @@ fn placeholder_of(answer: &ResponseBatchItem) -> Option<String> {
     }
     match answer.payload.as_ref()? {
         ResponsePayload::Create(c) => Some(c.unique_identifier.clone()),
+        // KMIP 1.4 §4.2: the private key's identifier.
+        ResponsePayload::CreateKeyPair(c) => Some(c.private_key_unique_identifier.clone()),
         ResponsePayload::Register(r) => Some(r.unique_identifier.clone()),
         ResponsePayload::ReKey(r) => Some(r.unique_identifier.clone()),
         ResponsePayload::Locate(l) if l.unique_identifiers.len() == 1 => {

@@ -12,7 +12,7 @@
 use zeroize::Zeroize;
 
 use crate::hsm::{HashAlg, KeyKind, KeyUsage};
-use crate::kmip::operations::object::ManagedObject;
+use crate::kmip::operations::object::{KeyBlock, ManagedObject};
 use crate::kmip::operations::register::{RegisterRequest, RegisterResponse};
 use crate::kmip::ResponsePayload;
 use crate::secret::SecretBytes;
@@ -23,13 +23,46 @@ use crate::store::{self, AttrValue};
 use crate::ttlv::enums::{CryptographicAlgorithm, KeyFormatType};
 use crate::ttlv::Tag;
 
+/// The record attribute keeping the Key Format Type an object was registered in: the default
+/// of its Get.
+pub const REGISTERED_FORMAT: &str = "_Registered Key Format Type";
+
+pub(crate) fn registered_format(f: KeyFormatType) -> store::Attribute {
+    store::Attribute::new(REGISTERED_FORMAT, AttrValue::Enumeration(f.0))
+}
+
+/// Cryptographic Algorithm and Length are given at creation only; at Register they may repeat
+/// what the key block says (2.x clients put them in Attributes), never contradict it.
+fn check_creation_only(template: &Template, kb: &KeyBlock) -> Result<(), OpError> {
+    if let (Some(a), Some(b)) = (
+        template.enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM)?,
+        kb.cryptographic_algorithm,
+    ) {
+        if a != b {
+            return Err(OpError::Invalid(
+                "the Cryptographic Algorithm attribute contradicts the key block's".into(),
+            ));
+        }
+    }
+    if let (Some(a), Some(b)) = (
+        template.integer(Tag::CRYPTOGRAPHIC_LENGTH)?,
+        kb.cryptographic_length,
+    ) {
+        if a != b {
+            return Err(OpError::Invalid(
+                "the Cryptographic Length attribute contradicts the key block's".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn handle(
     ctx: &Context<'_>,
     objects: &Objects,
     policy: &Policy,
     mut request: RegisterRequest,
 ) -> Result<ResponsePayload, OpError> {
-    let template = Template::new(request.attributes.as_ref())?;
     let object = request
         .object
         .as_mut()
@@ -56,11 +89,22 @@ pub fn handle(
         }
         Some(_) => {}
     }
-    for a in &template.attributes {
-        if matches!(&a.name, crate::kmip::attributes::AttributeName::Standard(t)
-            if crate::service::attribute_rules::CREATION_ONLY.contains(t))
-        {
-            return Err(OpError::ReadOnly(a.name.to_string()));
+    if let ManagedObject::PublicKey(kb) | ManagedObject::PrivateKey(kb) = &*object {
+        register_key::refuse_dsa(kb)?;
+    }
+    let template = Template::new(request.attributes.as_ref())?;
+    match &*object {
+        ManagedObject::SymmetricKey(kb)
+        | ManagedObject::PublicKey(kb)
+        | ManagedObject::PrivateKey(kb)
+        | ManagedObject::SecretData { key_block: kb, .. } => check_creation_only(&template, kb)?,
+        _ => {
+            if let Some(a) = template.attributes.iter().find(|a| {
+                matches!(&a.name, crate::kmip::attributes::AttributeName::Standard(t)
+                    if crate::service::attribute_rules::CREATION_ONLY.contains(t))
+            }) {
+                return Err(OpError::ReadOnly(a.name.to_string()));
+            }
         }
     }
     if let ManagedObject::PublicKey(kb) | ManagedObject::PrivateKey(kb) = object {
@@ -89,19 +133,29 @@ pub fn handle(
                 )));
             }
             let m = kb.take_material().ok_or_else(not_clear)?;
-            let algorithm = kb.cryptographic_algorithm.map(CryptographicAlgorithm);
+            extra.push(registered_format(f));
+            let algorithm = kb
+                .cryptographic_algorithm
+                .or(template.enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM)?)
+                .map(CryptographicAlgorithm);
             let kind = match algorithm {
                 Some(CryptographicAlgorithm::AES) => KeyKind::Aes,
                 Some(CryptographicAlgorithm::DES3) => KeyKind::Des3,
                 _ => KeyKind::GenericSecret,
             };
-            if let Some(a) = kb.cryptographic_algorithm {
+            if let (Some(a), None) = (
+                kb.cryptographic_algorithm,
+                template.value(Tag::CRYPTOGRAPHIC_ALGORITHM),
+            ) {
                 extra.push(store::Attribute::new(
                     "Cryptographic Algorithm",
                     AttrValue::Enumeration(a),
                 ));
             }
-            let bits = kb.cryptographic_length.unwrap_or(m.len() as i32 * 8);
+            let bits = kb
+                .cryptographic_length
+                .or(template.integer(Tag::CRYPTOGRAPHIC_LENGTH)?)
+                .unwrap_or(m.len() as i32 * 8);
             // FIPS mode: the key as registered, its length measured on the material itself.
             let named = match algorithm {
                 Some(a) => Some(a),
@@ -115,10 +169,12 @@ pub fn handle(
                     .unwrap_or(0);
                 policy.check_key(a, Some(m.len() as u32 * 8), usage as u32)?;
             }
-            extra.push(store::Attribute::new(
-                "Cryptographic Length",
-                AttrValue::Integer(bits),
-            ));
+            if template.value(Tag::CRYPTOGRAPHIC_LENGTH).is_none() {
+                extra.push(store::Attribute::new(
+                    "Cryptographic Length",
+                    AttrValue::Integer(bits),
+                ));
+            }
             (kind, m, Some(KeyFormatType::RAW))
         }
         ManagedObject::SecretData {
@@ -130,6 +186,7 @@ pub fn handle(
                 AttrValue::Enumeration(*secret_data_type),
             ));
             let m = key_block.take_material().ok_or_else(not_clear)?;
+            extra.push(registered_format(key_block.key_format_type));
             (KeyKind::GenericSecret, m, Some(KeyFormatType::OPAQUE))
         }
         ManagedObject::OpaqueObject {

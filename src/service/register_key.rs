@@ -30,8 +30,23 @@ pub(crate) fn check_policy(
     usage_mask: i32,
 ) -> Result<(), OpError> {
     let (algorithm, bits) = public_shape(public);
-    if let PublicKey::Ec { curve, .. } = public {
-        policy.check_curve(key_formats::recommended_curve(*curve))?;
+    let curve = match public {
+        PublicKey::Ec { curve, .. } => Some(*curve),
+        PublicKey::Rsa { .. } => None,
+    };
+    check_shape(policy, algorithm, bits, curve, usage_mask)
+}
+
+/// The FIPS policy check of an asymmetric key of `algorithm` and `bits` (on `curve`).
+pub(crate) fn check_shape(
+    policy: &Policy,
+    algorithm: CryptographicAlgorithm,
+    bits: i32,
+    curve: Option<crate::hsm::Curve>,
+    usage_mask: i32,
+) -> Result<(), OpError> {
+    if let Some(c) = curve {
+        policy.check_curve(key_formats::recommended_curve(c))?;
     }
     policy.check_key(algorithm, Some(bits as u32), usage_mask as u32)?;
     Ok(())
@@ -88,6 +103,19 @@ pub fn default_format(object_type: ObjectType, rsa: bool) -> KeyFormatType {
     }
 }
 
+/// DSA keys are out of scope: refused with Feature Not Supported before anything else.
+pub fn refuse_dsa(kb: &KeyBlock) -> Result<(), OpError> {
+    let dsa = kb.cryptographic_algorithm == Some(CryptographicAlgorithm::DSA.0)
+        || kb.key_format_type == KeyFormatType::TRANSPARENT_DSA_PRIVATE_KEY
+        || kb.key_format_type == KeyFormatType::TRANSPARENT_DSA_PUBLIC_KEY;
+    if dsa {
+        return Err(OpError::NotSupported(
+            "DSA keys are not supported by this server (out of scope: RSA and EC keys are)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Registers the Public Key or Private Key whose key block is `kb`; returns the stored record.
 pub fn register(
     ctx: &Context<'_>,
@@ -111,7 +139,8 @@ pub fn register(
         check_policy(policy, &public, usage_mask)?;
         let spki = key_formats::spki_der(&public)?;
         let digest = public_digest(objects, &public)?;
-        let extra = shape_attributes(template, &public, kb.cryptographic_algorithm)?;
+        let mut extra = shape_attributes(template, &public, kb.cryptographic_algorithm)?;
+        extra.push(crate::service::register::registered_format(format));
         return store_new(
             ctx,
             objects,
@@ -148,7 +177,8 @@ pub fn register(
         .import_private(&parts, KeyUsage::all())
         .map_err(hsm_error)?;
     drop(parts);
-    let extra = shape_attributes(template, &shape, kb.cryptographic_algorithm)?;
+    let mut extra = shape_attributes(template, &shape, kb.cryptographic_algorithm)?;
+    extra.push(crate::service::register::registered_format(format));
     store_new(
         ctx,
         objects,

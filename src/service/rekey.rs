@@ -60,7 +60,7 @@ fn is_copied(name: &str) -> bool {
 }
 
 /// A Link attribute's record value.
-fn link(link_type: LinkType, to: &str) -> Result<AttrValue, OpError> {
+pub(crate) fn link(link_type: LinkType, to: &str) -> Result<AttrValue, OpError> {
     to_store_value(&Value::Structure(vec![
         Item::new(Tag::LINK_TYPE, Value::Enumeration(link_type.0)),
         Item::new(

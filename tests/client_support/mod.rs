@@ -316,3 +316,116 @@ pub fn python() -> PathBuf {
     );
     p
 }
+
+// ---- asymmetric keys (tests/server_keypairs.rs) ----
+
+/// CreateKeyPair of `algorithm`/`length` with per-object names and usage masks (1.x form):
+/// `masks` = (private, public).
+pub fn create_key_pair(
+    algorithm: CryptographicAlgorithm,
+    length: i32,
+    name: &str,
+    masks: (i32, i32),
+) -> RequestPayload {
+    use hsmkms::kmip::operations::create_key_pair::CreateKeyPairRequest;
+    let own = |suffix: &str, mask: i32| {
+        Some(AttributeSet::V1(vec![
+            name_attr(&format!("{name}-{suffix}")),
+            Attribute::new(Tag::CRYPTOGRAPHIC_USAGE_MASK, Value::Integer(mask)),
+        ]))
+    };
+    RequestPayload::CreateKeyPair(CreateKeyPairRequest {
+        common: Some(AttributeSet::V1(vec![
+            Attribute::new(
+                Tag::CRYPTOGRAPHIC_ALGORITHM,
+                Value::Enumeration(algorithm.0),
+            ),
+            Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, Value::Integer(length)),
+        ])),
+        private: own("private", masks.0),
+        public: own("public", masks.1),
+        protection_storage_masks: Vec::new(),
+    })
+}
+
+/// (private, public) identifiers of a CreateKeyPair answer.
+pub fn pair(r: &ResponseMessage) -> (String, String) {
+    match payload(r) {
+        ResponsePayload::CreateKeyPair(c) => (
+            c.private_key_unique_identifier.clone(),
+            c.public_key_unique_identifier.clone(),
+        ),
+        other => panic!("not a CreateKeyPair answer: {other:?}"),
+    }
+}
+
+/// Register of a Public or Private Key whose Key Material is `km` in `format`.
+pub fn register_key(
+    object_type: ObjectType,
+    format: hsmkms::ttlv::enums::KeyFormatType,
+    km: Item,
+    attributes: Vec<Attribute>,
+) -> RequestPayload {
+    use hsmkms::kmip::operations::object::KeyBlock;
+    use hsmkms::kmip::operations::register::RegisterRequest;
+    let kb = KeyBlock::with_key_material(format, km, None, None);
+    let object = if object_type == ObjectType::PUBLIC_KEY {
+        ManagedObject::PublicKey(kb)
+    } else {
+        ManagedObject::PrivateKey(kb)
+    };
+    RequestPayload::Register(RegisterRequest {
+        object_type,
+        attributes: Some(AttributeSet::V1(attributes)),
+        object: Some(object),
+        protection_storage_masks: None,
+    })
+}
+
+/// Get in a Key Format Type.
+pub fn get_in(uid: &str, format: hsmkms::ttlv::enums::KeyFormatType) -> RequestPayload {
+    RequestPayload::Get(GetRequest {
+        unique_identifier: Some(uid.into()),
+        key_format_type: Some(format),
+        ..Default::default()
+    })
+}
+
+/// The Key Block of a Get answer (any key object).
+pub fn key_block(r: &ResponseMessage) -> hsmkms::kmip::operations::object::KeyBlock {
+    match payload(r) {
+        ResponsePayload::Get(g) => match &g.object {
+            ManagedObject::SymmetricKey(kb)
+            | ManagedObject::PublicKey(kb)
+            | ManagedObject::PrivateKey(kb)
+            | ManagedObject::SecretData { key_block: kb, .. } => kb.clone(),
+            other => panic!("no key block: {other:?}"),
+        },
+        other => panic!("not a Get answer: {other:?}"),
+    }
+}
+
+/// The Key Material item of a Get answer.
+pub fn key_material(r: &ResponseMessage) -> Item {
+    key_block(r)
+        .take_key_material()
+        .expect("clear key material")
+}
+
+/// The bytes of a DER Key Material.
+pub fn der(r: &ResponseMessage) -> Vec<u8> {
+    match key_material(r).value {
+        Value::ByteString(b) => b,
+        other => panic!("not DER bytes: {other:?}"),
+    }
+}
+
+/// (Result Reason, Result Message) of the first item, which must have failed.
+pub fn failure(r: &ResponseMessage) -> (hsmkms::ttlv::enums::ResultReason, String) {
+    let b = &r.batch_items[0];
+    assert_ne!(b.result_status, ResultStatus::SUCCESS, "expected a failure");
+    (
+        b.result_reason.expect("a Result Reason"),
+        b.result_message.clone().unwrap_or_default(),
+    )
+}

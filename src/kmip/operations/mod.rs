@@ -9,6 +9,7 @@ pub mod activate;
 pub mod add_attribute;
 pub mod check;
 pub mod create;
+pub mod create_key_pair;
 pub mod cryptographic_parameters;
 pub mod decrypt;
 pub mod delete_attribute;
@@ -55,19 +56,33 @@ impl AttributeSet {
 
     /// Reads the optional container: `v1_tag` for 1.x, `Attributes` for 2.x.
     pub fn read(f: &mut Fields<'_>, v1_tag: Tag) -> Result<Option<Self>, KmipError> {
+        Self::read_tagged(f, v1_tag, Tag::ATTRIBUTES)
+    }
+
+    /// Reads the optional container: `v1_tag` for 1.x, `v2_tag` for 2.x (CreateKeyPair's
+    /// Common/Private/Public Key Template-Attribute and Attributes).
+    pub fn read_tagged(
+        f: &mut Fields<'_>,
+        v1_tag: Tag,
+        v2_tag: Tag,
+    ) -> Result<Option<Self>, KmipError> {
         if let Some(i) = f.optional(v1_tag) {
             return Ok(Some(AttributeSet::V1(from_v1_template(i)?)));
         }
-        if let Some(i) = f.optional(Tag::ATTRIBUTES) {
+        if let Some(i) = f.optional(v2_tag) {
             return Ok(Some(AttributeSet::V2(from_v2_attributes(i)?)));
         }
         Ok(None)
     }
 
     pub fn to_item(&self, v1_tag: Tag) -> Item {
+        self.to_item_tagged(v1_tag, Tag::ATTRIBUTES)
+    }
+
+    pub fn to_item_tagged(&self, v1_tag: Tag, v2_tag: Tag) -> Item {
         match self {
             AttributeSet::V1(a) => to_v1_template(v1_tag, a),
-            AttributeSet::V2(a) => to_v2_attributes(Tag::ATTRIBUTES, a),
+            AttributeSet::V2(a) => to_v2_attributes(v2_tag, a),
         }
     }
 }

@@ -64,14 +64,7 @@ impl KeyBlock {
         } else {
             Item::new(Tag::KEY_MATERIAL, bytes)
         };
-        KeyBlock {
-            key_format_type: format,
-            key_compression_type: None,
-            key_value: Some(Item::structure(Tag::KEY_VALUE, vec![key_material])),
-            cryptographic_algorithm: algorithm,
-            cryptographic_length: length,
-            key_wrapping_data: None,
-        }
+        Self::with_key_material(format, key_material, algorithm, length)
     }
 
     /// A key block holding `key_material` (a Key Material item: bytes or a Transparent
