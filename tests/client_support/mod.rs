@@ -429,3 +429,38 @@ pub fn failure(r: &ResponseMessage) -> (hsmkms::ttlv::enums::ResultReason, Strin
         b.result_message.clone().unwrap_or_default(),
     )
 }
+
+/// Runs `tests/pykmip/NAME` against `server` as alice and returns its stdout lines; panics with
+/// its output when it fails.
+pub async fn run_pykmip(
+    server: &hsmkms::server::RunningServer,
+    pki: &TestPki,
+    name: &str,
+) -> Vec<String> {
+    let py = python();
+    std::fs::write(pki.path("alice.crt"), &pki.alice.cert_pem).unwrap();
+    std::fs::write(pki.path("alice.key"), pki.alice.key_pem.expose()).unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/pykmip")
+        .join(name);
+    let args: Vec<String> = vec![
+        script.display().to_string(),
+        "127.0.0.1".into(),
+        server.kmip_addr.port().to_string(),
+        pki.path("alice.crt").display().to_string(),
+        pki.path("alice.key").display().to_string(),
+        pki.path("ca.crt").display().to_string(),
+    ];
+    let out =
+        tokio::task::spawn_blocking(move || std::process::Command::new(py).args(args).output())
+            .await
+            .unwrap()
+            .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "PyKMIP {name} failed:\n{stdout}\n{stderr}"
+    );
+    stdout.lines().map(str::to_owned).collect()
+}
