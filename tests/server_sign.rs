@@ -174,6 +174,9 @@ fn failure(r: &ResponseMessage) -> (ResultReason, String) {
     )
 }
 
+/// The digest function of a signature hash.
+type Digester = fn(&[u8]) -> Vec<u8>;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rsa_signatures_round_trip_and_verify_independently() {
     let backend = Backend::new();
@@ -186,7 +189,7 @@ async fn rsa_signatures_round_trip_and_verify_independently() {
         let mut c = client(&server, &pki, version).await;
         let (private, public) = key_pair(&mut c, "rsa-2048", A::RSA, true).await;
         let msg = b"signed by hsmkms".as_slice();
-        let cases: [(CryptographicParameters, fn(&[u8]) -> Vec<u8>, bool); 4] = [
+        let cases: [(CryptographicParameters, Digester, bool); 4] = [
             (
                 params(None, Some(H::SHA_256), None),
                 |m| Sha256::digest(m).to_vec(),
