@@ -702,10 +702,18 @@ fn rsa_4096_key_pair() {
     assert_eq!(sig.len(), 512);
     hsm.verify(&public, SignAlg::RsaPss(HashAlg::Sha512), b"m", &sig)
         .unwrap();
-    assert!(matches!(
-        hsm.generate_key_pair(KeyPairSpec::Rsa { modulus_bits: 1024 }, KeyUsage::signing()),
-        Err(HsmError::InvalidArgument(_))
-    ));
+    // 1024 bits is allowed by the HSM layer (the service's FIPS policy refuses it); less, more
+    // than 4096 or not a multiple of 8 is not.
+    let (_, small) = hsm
+        .generate_key_pair(KeyPairSpec::Rsa { modulus_bits: 1024 }, KeyUsage::signing())
+        .unwrap();
+    assert!(matches!(small, PublicKey::Rsa { ref modulus, .. } if modulus.len() == 128));
+    for bits in [512, 4104, 2050] {
+        assert!(matches!(
+            hsm.generate_key_pair(KeyPairSpec::Rsa { modulus_bits: bits }, KeyUsage::signing()),
+            Err(HsmError::InvalidArgument(_))
+        ));
+    }
 }
 
 #[test]

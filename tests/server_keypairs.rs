@@ -323,6 +323,20 @@ async fn refuses_a_sensitive_public_key_and_bad_input_with_their_reasons() {
             "does not match",
         ),
         (
+            "a Cryptographic Length that is not the key's",
+            register_key(
+                ObjectType::PUBLIC_KEY,
+                F::PKCS_1,
+                bytes_item(pkcs1.clone()),
+                vec![Attribute::new(
+                    Tag::CRYPTOGRAPHIC_LENGTH,
+                    Value::Integer(4096),
+                )],
+            ),
+            ResultReason::INVALID_FIELD,
+            "does not match the key (2048 bits)",
+        ),
+        (
             "a DSA public key",
             register_key(
                 ObjectType::PUBLIC_KEY,
@@ -523,4 +537,43 @@ async fn rsa_1024_is_created_outside_fips_mode_and_refused_in_it() {
         )
         .await;
     pair(&r);
+}
+
+/// PyKMIP 0.11.0 (an independent client, KMIP 1.2): create_key_pair, then both halves parsed by
+/// Python's `cryptography` and checked to be one pair (tests/pykmip/keypairs.py).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pykmip_creates_a_key_pair_and_reads_both_halves() {
+    let py = python();
+    let (_b, pki, server) = started().await;
+    std::fs::write(pki.path("alice.crt"), &pki.alice.cert_pem).unwrap();
+    std::fs::write(pki.path("alice.key"), pki.alice.key_pem.expose()).unwrap();
+    let script =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/pykmip/keypairs.py");
+    let args: Vec<String> = vec![
+        script.display().to_string(),
+        "127.0.0.1".into(),
+        server.kmip_addr.port().to_string(),
+        pki.path("alice.crt").display().to_string(),
+        pki.path("alice.key").display().to_string(),
+        pki.path("ca.crt").display().to_string(),
+    ];
+    let out =
+        tokio::task::spawn_blocking(move || std::process::Command::new(py).args(args).output())
+            .await
+            .unwrap()
+            .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "PyKMIP failed:\n{stdout}\n{stderr}");
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        vec![
+            "public_format=PKCS_1",
+            "private_format=PKCS_1",
+            "key_size=2048",
+            "same_pair=True",
+            "destroyed=True",
+        ],
+        "stderr:\n{stderr}"
+    );
 }

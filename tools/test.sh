@@ -59,7 +59,7 @@ hsm_suite_on_kryoptic() {
 }
 stage tests-kryoptic hsm_suite_on_kryoptic
 stage dev-mode      tools/dev-smoke.sh
-# OASIS SKLC-M, SKFF-M, OMOS-M, TL-M, CS-BC-M, CS-RNG-M, CS-AC-M (1.4 and 2.1) against a fresh server; allow-list in tools/vectors-allowed.txt.
+# OASIS SKLC-M, SKFF-M, OMOS-M, TL-M, CS-BC-M, CS-RNG-M, CS-AC-M, AKLC-M, BL-M (1.4 and 2.1) against a fresh server; allow-list in tools/vectors-allowed.txt.
 stage vectors       tools/vectors.sh
 # The same stage with the server on Kryoptic (its own allow-list: no DES in its `minimal` build).
 stage vectors-kryoptic env VECTOR_TOKEN=kryoptic tools/vectors.sh

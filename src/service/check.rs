@@ -2,7 +2,7 @@
 //! usage mask asked must be a subset of the object's; this server has no usage limits and no
 //! leases, so those checks pass. A successful Check echoes the identifier only. Result Reasons:
 //! Item Not Found, Object Destroyed / Permission Denied, Incompatible Cryptographic Usage Mask
-//! (answered as Invalid Field).
+//! (2.x; Permission Denied in 1.x, as for every usage-mask refusal).
 
 use crate::kmip::operations::check::CheckPayload;
 use crate::kmip::ResponsePayload;
@@ -22,9 +22,11 @@ pub fn handle(
     if let Some(asked) = request.cryptographic_usage_mask {
         let has = int_of(&r, "Cryptographic Usage Mask").unwrap_or(0);
         if asked & !has != 0 {
-            return Err(OpError::Invalid(format!(
-                "object {uid} does not allow the usage asked (mask {asked:#x}; it allows {has:#x})"
-            )));
+            return Err(OpError::UsageMask {
+                uid,
+                operation: "Check",
+                bit: "a usage asked",
+            });
         }
     }
     Ok(ResponsePayload::Check(CheckPayload {

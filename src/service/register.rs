@@ -152,10 +152,21 @@ pub fn handle(
                     AttrValue::Enumeration(a),
                 ));
             }
-            let bits = kb
-                .cryptographic_length
-                .or(template.integer(Tag::CRYPTOGRAPHIC_LENGTH)?)
-                .unwrap_or(m.len() as i32 * 8);
+            let measured = m.len() as i32 * 8;
+            let bits = match (
+                kb.cryptographic_length,
+                template.integer(Tag::CRYPTOGRAPHIC_LENGTH)?,
+            ) {
+                (Some(b), _) => b,
+                // Only in the attributes: it must describe the material (Triple DES: 168 of 192).
+                (None, Some(b)) if b == measured || (kind == KeyKind::Des3 && b == 168) => b,
+                (None, Some(b)) => {
+                    return Err(OpError::Invalid(format!(
+                        "Cryptographic Length {b} does not match the key material ({measured} bits)"
+                    )))
+                }
+                (None, None) => measured,
+            };
             // FIPS mode: the key as registered, its length measured on the material itself.
             let named = match algorithm {
                 Some(a) => Some(a),

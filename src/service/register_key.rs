@@ -53,25 +53,47 @@ pub(crate) fn check_shape(
 }
 
 /// The attributes the server sets on an asymmetric key the client did not give: Cryptographic
-/// Algorithm (the block's, else RSA or EC) and Length.
+/// Algorithm (the block's, else RSA or EC) and Length. Those the client gave must describe the
+/// key (Invalid Field otherwise).
 pub(crate) fn shape_attributes(
     template: &Template,
     public: &PublicKey,
     block_algorithm: Option<u32>,
 ) -> Result<Vec<store::Attribute>, OpError> {
     let (algorithm, bits) = public_shape(public);
+    let fits = |a: u32| match CryptographicAlgorithm(a) {
+        CryptographicAlgorithm::RSA => algorithm == CryptographicAlgorithm::RSA,
+        CryptographicAlgorithm::EC
+        | CryptographicAlgorithm::ECDSA
+        | CryptographicAlgorithm::ECDH => algorithm == CryptographicAlgorithm::EC,
+        _ => false,
+    };
+    let given = template.enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM)?;
+    if let Some(a) = given.or(block_algorithm).filter(|a| !fits(*a)) {
+        return Err(OpError::Invalid(format!(
+            "Cryptographic Algorithm {} does not describe this {} key",
+            crate::service::enum_name("CryptographicAlgorithm", a),
+            crate::service::enum_name("CryptographicAlgorithm", algorithm.0)
+        )));
+    }
     let mut out = Vec::new();
-    if template.value(Tag::CRYPTOGRAPHIC_ALGORITHM).is_none() {
+    if given.is_none() {
         out.push(store::Attribute::new(
             "Cryptographic Algorithm",
             AttrValue::Enumeration(block_algorithm.unwrap_or(algorithm.0)),
         ));
     }
-    if template.value(Tag::CRYPTOGRAPHIC_LENGTH).is_none() {
-        out.push(store::Attribute::new(
+    match template.integer(Tag::CRYPTOGRAPHIC_LENGTH)? {
+        Some(b) if b != bits => {
+            return Err(OpError::Invalid(format!(
+                "Cryptographic Length {b} does not match the key ({bits} bits)"
+            )))
+        }
+        Some(_) => {}
+        None => out.push(store::Attribute::new(
             "Cryptographic Length",
             AttrValue::Integer(bits),
-        ));
+        )),
     }
     Ok(out)
 }
@@ -210,15 +232,4 @@ fn private_digest(
     };
     zeroize_material(&mut km);
     Ok((d.map_err(hsm_error)?, Some(format)))
-}
-
-/// Whether `algorithm` names an algorithm of asymmetric keys this server holds.
-pub fn is_asymmetric(algorithm: CryptographicAlgorithm) -> bool {
-    matches!(
-        algorithm,
-        CryptographicAlgorithm::RSA
-            | CryptographicAlgorithm::EC
-            | CryptographicAlgorithm::ECDSA
-            | CryptographicAlgorithm::ECDH
-    )
 }

@@ -173,6 +173,12 @@ impl BigInt {
         &self.0
     }
 
+    /// The bytes, writable: for a caller that must clear a secret value (an RSA private
+    /// exponent, an EC private scalar) before the item is dropped.
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+
     /// The magnitude of a non-negative value without leading zero bytes (RSA moduli, …);
     /// `None` for a negative value.
     pub fn to_unsigned_bytes(&self) -> Option<&[u8]> {

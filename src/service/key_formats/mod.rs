@@ -343,11 +343,12 @@ fn is_public_format(f: KeyFormatType) -> bool {
     )
 }
 
-/// Zeroizes the byte strings of a Key Material tree (a clear private key in a request).
-/// BigIntegers cannot be cleared in place (the codec's type is immutable); they are dropped.
+/// Zeroizes the byte strings and BigIntegers of a Key Material tree (a clear private key in a
+/// request or a response).
 pub fn zeroize_material(km: &mut Item) {
     match &mut km.value {
         Value::ByteString(b) => b.zeroize(),
+        Value::BigInteger(b) => b.bytes_mut().zeroize(),
         Value::Structure(children) => children.iter_mut().for_each(zeroize_material),
         _ => {}
     }
@@ -380,6 +381,22 @@ mod tests {
             public_from_material(KeyFormatType::RAW, &km),
             Err(OpError::KeyFormatNotSupported(_))
         ));
+    }
+
+    #[test]
+    fn zeroizes_the_big_integers_and_bytes_of_key_material() {
+        let mut km = Builder::new()
+            .item(big(Tag::D, &[7; 32]))
+            .opt_bytes(Tag::Q_STRING, Some(&[9; 65]))
+            .build(Tag::KEY_MATERIAL);
+        zeroize_material(&mut km);
+        for c in km.children() {
+            match &c.value {
+                Value::BigInteger(b) => assert!(b.as_bytes().iter().all(|x| *x == 0)),
+                Value::ByteString(b) => assert!(b.is_empty()),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]
