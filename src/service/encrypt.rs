@@ -13,6 +13,7 @@
 //! Feature Not Supported (mode, padding, ChaCha20, an OAEP hash the HSM lacks), General Failure
 //! (GCM tag length), Cryptographic Failure (the HSM).
 
+use crate::hsm::PublicKey;
 use crate::kmip::operations::encrypt::{EncryptRequest, EncryptResponse};
 use crate::kmip::ResponsePayload;
 use crate::service::crypto::{
@@ -95,6 +96,12 @@ fn rsa(
     data: &[u8],
 ) -> Result<ResponsePayload, OpError> {
     let key = usable_public_from(uid, record)?;
+    if !matches!(key.public, PublicKey::Rsa { .. }) {
+        return Err(OpError::Invalid(format!(
+            "key {} is not an RSA public key: it cannot encrypt",
+            key.uid
+        )));
+    }
     let p = parameters_of(request.cryptographic_parameters.as_ref(), &key.parameters);
     let padding = rsa_padding_for(&key.uid, &p)?;
     check_policy(policy, Purpose::Encrypt, key_facts(&key.record, None), &p)?;
