@@ -11,13 +11,12 @@ mod server_support;
 
 use client_support::*;
 use hsmkms::kmip::attributes::Attribute;
-use hsmkms::kmip::operations::get::GetRequest;
-use hsmkms::kmip::{RequestPayload, ResponseMessage};
+use hsmkms::kmip::RequestPayload;
 use hsmkms::service::Policy;
 use hsmkms::ttlv::enums::{
     CryptographicAlgorithm as A, KeyFormatType as F, LinkType, ObjectType, Operation, ResultReason,
 };
-use hsmkms::ttlv::{Item, Tag, Value};
+use hsmkms::ttlv::{BigInt, Item, Tag, Value};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
@@ -28,22 +27,6 @@ const SIGN: i32 = 0x1;
 const VERIFY: i32 = 0x2;
 const ENCRYPT: i32 = 0x4;
 const WRAP_KEY: i32 = 0x10;
-
-fn bytes_item(b: Vec<u8>) -> Item {
-    Item::new(Tag::KEY_MATERIAL, Value::ByteString(b))
-}
-
-/// The child `tag` of a Transparent Key Material as unsigned bytes (BigInteger) or bytes.
-fn part(km: &Item, tag: Tag) -> Vec<u8> {
-    let Value::Structure(items) = &km.value else {
-        panic!("not a Transparent structure: {km:?}")
-    };
-    match &items.iter().find(|i| i.tag == tag).expect("the part").value {
-        Value::BigInteger(b) => b.to_unsigned_bytes().expect("non-negative").to_vec(),
-        Value::ByteString(b) => b.clone(),
-        other => panic!("unexpected {other:?}"),
-    }
-}
 
 async fn started() -> (Backend, TestPki, hsmkms::server::RunningServer) {
     let backend = Backend::new();
@@ -337,6 +320,29 @@ async fn refuses_a_sensitive_public_key_and_bad_input_with_their_reasons() {
             "does not match the key (2048 bits)",
         ),
         (
+            "a 64-bit RSA modulus",
+            register_key(
+                ObjectType::PUBLIC_KEY,
+                F::TRANSPARENT_RSA_PUBLIC_KEY,
+                Item::structure(
+                    Tag::KEY_MATERIAL,
+                    vec![
+                        Item::new(
+                            Tag::MODULUS,
+                            Value::BigInteger(BigInt::from_unsigned_bytes(&[0xC5; 8])),
+                        ),
+                        Item::new(
+                            Tag::PUBLIC_EXPONENT,
+                            Value::BigInteger(BigInt::from_unsigned_bytes(&[1, 0, 1])),
+                        ),
+                    ],
+                ),
+                vec![],
+            ),
+            ResultReason::INVALID_FIELD,
+            "not usable",
+        ),
+        (
             "a DSA public key",
             register_key(
                 ObjectType::PUBLIC_KEY,
@@ -353,65 +359,6 @@ async fn refuses_a_sensitive_public_key_and_bad_input_with_their_reasons() {
         assert_eq!(reason, want, "{case}: {message}");
         assert!(message.contains(text), "{case}: {message}");
     }
-}
-
-/// A Get wrapped under `wrapping` with Cryptographic Parameters `params` (Encrypt).
-fn get_wrapped(uid: &str, wrapping: &str, params: Option<Item>) -> RequestPayload {
-    let mut eki = vec![Item::new(
-        Tag::UNIQUE_IDENTIFIER,
-        Value::TextString(wrapping.into()),
-    )];
-    eki.extend(params);
-    let spec = Item::structure(
-        Tag::KEY_WRAPPING_SPECIFICATION,
-        vec![
-            Item::new(Tag::WRAPPING_METHOD, Value::Enumeration(1)),
-            Item::structure(Tag::ENCRYPTION_KEY_INFORMATION, eki),
-        ],
-    );
-    RequestPayload::Get(GetRequest {
-        unique_identifier: Some(uid.into()),
-        key_wrapping_specification: Some(spec),
-        ..Default::default()
-    })
-}
-
-/// The wrapped bytes of a wrapped Get answer (its Key Wrapping Data checked).
-fn wrapped_bytes(r: &ResponseMessage, wrapping: &str) -> Vec<u8> {
-    let kb = key_block(r);
-    let kwd = kb.key_wrapping_data.expect("Key Wrapping Data");
-    let Value::Structure(items) = &kwd.value else {
-        panic!()
-    };
-    let eki = items
-        .iter()
-        .find(|i| i.tag == Tag::ENCRYPTION_KEY_INFORMATION)
-        .expect("Encryption Key Information");
-    assert_eq!(eki.children()[0].value, Value::TextString(wrapping.into()));
-    match kb.key_value.expect("a Key Value").value {
-        Value::ByteString(b) => b,
-        other => panic!("wrapped Key Value is bytes, not {other:?}"),
-    }
-}
-
-fn register_aes(value: &[u8], mask: i32) -> RequestPayload {
-    use hsmkms::kmip::operations::object::{KeyBlock, ManagedObject};
-    use hsmkms::kmip::operations::register::RegisterRequest;
-    use hsmkms::kmip::operations::AttributeSet;
-    RequestPayload::Register(RegisterRequest {
-        object_type: ObjectType::SYMMETRIC_KEY,
-        attributes: Some(AttributeSet::V1(vec![Attribute::new(
-            Tag::CRYPTOGRAPHIC_USAGE_MASK,
-            Value::Integer(mask),
-        )])),
-        object: Some(ManagedObject::SymmetricKey(KeyBlock::with_material(
-            F::RAW,
-            &hsmkms::secret::SecretBytes::new(value.to_vec()),
-            Some(A::AES.0),
-            Some(value.len() as i32 * 8),
-        ))),
-        protection_storage_masks: None,
-    })
 }
 
 fn oaep_parameters(hash: u32) -> Item {
@@ -543,28 +490,8 @@ async fn rsa_1024_is_created_outside_fips_mode_and_refused_in_it() {
 /// Python's `cryptography` and checked to be one pair (tests/pykmip/keypairs.py).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pykmip_creates_a_key_pair_and_reads_both_halves() {
-    let py = python();
     let (_b, pki, server) = started().await;
-    std::fs::write(pki.path("alice.crt"), &pki.alice.cert_pem).unwrap();
-    std::fs::write(pki.path("alice.key"), pki.alice.key_pem.expose()).unwrap();
-    let script =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/pykmip/keypairs.py");
-    let args: Vec<String> = vec![
-        script.display().to_string(),
-        "127.0.0.1".into(),
-        server.kmip_addr.port().to_string(),
-        pki.path("alice.crt").display().to_string(),
-        pki.path("alice.key").display().to_string(),
-        pki.path("ca.crt").display().to_string(),
-    ];
-    let out =
-        tokio::task::spawn_blocking(move || std::process::Command::new(py).args(args).output())
-            .await
-            .unwrap()
-            .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "PyKMIP failed:\n{stdout}\n{stderr}");
+    let (stdout, stderr) = run_pykmip("keypairs.py", &server, &pki).await;
     assert_eq!(
         stdout.lines().collect::<Vec<_>>(),
         vec![
@@ -576,4 +503,113 @@ async fn pykmip_creates_a_key_pair_and_reads_both_halves() {
         ],
         "stderr:\n{stderr}"
     );
+}
+
+/// A private key leaves wrapped as its PKCS#8 under KWP; a non-extractable key does not leave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wraps_a_private_key_and_refuses_a_non_extractable_one() {
+    use aes_kw::KekAes256;
+    let (_b, pki, server) = started().await;
+    let mut c = client(&server, &pki, (1, 4)).await;
+    let kek = [0x11u8; 32];
+    let kek_uid = created(
+        &c.one(Operation::REGISTER, register_aes(&kek, WRAP_KEY))
+            .await,
+    );
+    ok(&c.one(Operation::ACTIVATE, activate(&kek_uid)).await);
+    let (private, _) = pair(
+        &c.one(
+            Operation::CREATE_KEY_PAIR,
+            create_key_pair(A::RSA, 2048, "exp", (SIGN, VERIFY)),
+        )
+        .await,
+    );
+    let r = c
+        .one(Operation::GET, get_wrapped(&private, &kek_uid, None))
+        .await;
+    assert_eq!(key_block(&r).key_format_type, F::PKCS_8);
+    let p8 = KekAes256::from(kek)
+        .unwrap_with_padding_vec(&wrapped_bytes(&r, &kek_uid))
+        .expect("KWP");
+    let clear = der(&c.one(Operation::GET, get_in(&private, F::PKCS_8)).await);
+    // SoftHSM zero-pads the PKCS#8 to a multiple of 8 bytes before KWP (RFC 5649's length
+    // indicator then covers the padding); the DER itself ends where its SEQUENCE says.
+    assert_eq!(&p8[..2], &[0x30, 0x82]);
+    let len = 4 + u16::from_be_bytes([p8[2], p8[3]]) as usize;
+    assert!(p8.len() - len < 8 && p8[len..].iter().all(|b| *b == 0));
+    let p8 = &p8[..len];
+    assert_eq!(
+        rsa::RsaPrivateKey::from_pkcs8_der(p8).unwrap(),
+        rsa::RsaPrivateKey::from_pkcs8_der(&clear).unwrap()
+    );
+
+    let sealed = match register_aes(&[0x22; 16], ENCRYPT) {
+        RequestPayload::Register(mut r) => {
+            r.attributes = Some(hsmkms::kmip::operations::AttributeSet::V1(vec![
+                Attribute::new(Tag::CRYPTOGRAPHIC_USAGE_MASK, Value::Integer(ENCRYPT)),
+                Attribute::new(Tag::EXTRACTABLE, Value::Boolean(false)),
+            ]));
+            RequestPayload::Register(r)
+        }
+        _ => unreachable!(),
+    };
+    let sealed = created(&c.one(Operation::REGISTER, sealed).await);
+    let (reason, _) = failure(
+        &c.one(Operation::GET, get_wrapped(&sealed, &kek_uid, None))
+            .await,
+    );
+    assert_eq!(reason, ResultReason::NOT_EXTRACTABLE);
+}
+
+/// The lifecycle operations work on both halves: Locate by Object Type, Activate, Revoke,
+/// Destroy (each half on its own); Get of a destroyed public key is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_halves_go_through_the_lifecycle() {
+    let (_b, pki, server) = started().await;
+    let mut c = client(&server, &pki, (1, 4)).await;
+    let (private, public) = pair(
+        &c.one(
+            Operation::CREATE_KEY_PAIR,
+            create_key_pair(A::EC, 384, "life", (SIGN, VERIFY)),
+        )
+        .await,
+    );
+    for (t, uid) in [
+        (ObjectType::PUBLIC_KEY, &public),
+        (ObjectType::PRIVATE_KEY, &private),
+    ] {
+        let filter = Attribute::new(Tag::OBJECT_TYPE, Value::Enumeration(t.0));
+        let found = located(
+            &c.one(
+                Operation::LOCATE,
+                RequestPayload::Locate(locate(vec![filter])),
+            )
+            .await,
+        );
+        assert_eq!(found, vec![uid.clone()]);
+        let s = |r: &hsmkms::kmip::ResponseMessage| state(r);
+        ok(&c.one(Operation::ACTIVATE, activate(uid)).await);
+        let r = c
+            .one(Operation::GET_ATTRIBUTES, get_attributes(uid, &["State"]))
+            .await;
+        assert_eq!(s(&r), hsmkms::ttlv::enums::State::ACTIVE);
+        ok(&c.one(Operation::REVOKE, revoke(uid)).await);
+        let r = c
+            .one(Operation::GET_ATTRIBUTES, get_attributes(uid, &["State"]))
+            .await;
+        assert_eq!(s(&r), hsmkms::ttlv::enums::State::DEACTIVATED);
+    }
+    ok(&c.one(Operation::DESTROY, destroy(&public)).await);
+    let (reason, message) = failure(&c.one(Operation::GET, get(&public)).await);
+    assert_eq!(reason, ResultReason::PERMISSION_DENIED);
+    assert!(message.contains("destroyed"), "{message}");
+    // The private half is untouched by its public key's destruction.
+    let d = key_material(
+        &c.one(
+            Operation::GET,
+            get_in(&private, F::TRANSPARENT_EC_PRIVATE_KEY),
+        )
+        .await,
+    );
+    assert!(!part(&d, Tag::D).is_empty() && part(&d, Tag::D).len() <= 48);
 }

@@ -63,9 +63,9 @@ async fn pykmip_signs_verifies_and_encrypts_with_key_pairs() {
     let pki = TestPki::new();
     let (service, _store) = backend.service();
     let server = start_with(&pki.config(), service).await;
-    let lines = run_pykmip(&server, &pki, "sign.py").await;
+    let (stdout, stderr) = run_pykmip("sign.py", &server, &pki).await;
     assert_eq!(
-        lines,
+        stdout.lines().collect::<Vec<_>>(),
         vec![
             "rsa_bits=2048",
             "pkcs1_len=256",
@@ -83,7 +83,8 @@ async fn pykmip_signs_verifies_and_encrypts_with_key_pairs() {
             "ecdsa_independent=True",
             "ecdsa_verify=VALID",
             "ecdsa_outside=VALID",
-        ]
+        ],
+        "stderr:\n{stderr}"
     );
     server.shutdown().await;
 }

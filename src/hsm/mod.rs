@@ -36,6 +36,7 @@ use cryptoki::session::Session;
 pub use asym::{RsaPadding, SignInput};
 pub use cache::CacheLimits;
 pub use error::{rv_name, HsmError};
+pub use keys::MAX_RSA_BITS;
 pub use master::{kek_label, mac_label, validate_master_template, InitReport};
 pub use profile::{
     ApprovedMode, PlaintextExport, Profile, CKM_AES_KEY_WRAP_KWP, CKM_AES_KEY_WRAP_PAD,

@@ -8,8 +8,9 @@
 //!   for OAEP and MGF1, among the hashes the HSM profile lists (`oaep_hashes`; SoftHSM 2.6:
 //!   SHA-1 only).
 //!
-//! The wrapped bytes are the raw key (a secret key's value, a private key's PKCS#8), so the
-//! answer's Encoding Option is No Encoding; TTLV Encoding is refused (the HSM cannot wrap a TTLV
+//! The wrapped bytes are the raw key (a secret key's value, a private key's PKCS#8 — which
+//! SoftHSM zero-pads to a multiple of 8 bytes before KWP, so the unwrapped DER may carry up to 7
+//! zero bytes after its SEQUENCE), so the answer's Encoding Option is No Encoding; TTLV Encoding is refused (the HSM cannot wrap a TTLV
 //! structure). The wrapped key must be Extractable (Sensitive keys may leave wrapped); the
 //! wrapping key must be Active and its usage mask must allow Wrap Key.
 //!

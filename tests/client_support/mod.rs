@@ -319,6 +319,22 @@ pub fn python() -> PathBuf {
 
 // ---- asymmetric keys (tests/server_keypairs.rs) ----
 
+pub fn bytes_item(b: Vec<u8>) -> Item {
+    Item::new(Tag::KEY_MATERIAL, Value::ByteString(b))
+}
+
+/// The child `tag` of a Transparent Key Material as unsigned bytes (BigInteger) or bytes.
+pub fn part(km: &Item, tag: Tag) -> Vec<u8> {
+    let Value::Structure(items) = &km.value else {
+        panic!("not a Transparent structure: {km:?}")
+    };
+    match &items.iter().find(|i| i.tag == tag).expect("the part").value {
+        Value::BigInteger(b) => b.to_unsigned_bytes().expect("non-negative").to_vec(),
+        Value::ByteString(b) => b.clone(),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
 /// CreateKeyPair of `algorithm`/`length` with per-object names and usage masks (1.x form):
 /// `masks` = (private, public).
 pub fn create_key_pair(
@@ -430,19 +446,78 @@ pub fn failure(r: &ResponseMessage) -> (hsmkms::ttlv::enums::ResultReason, Strin
     )
 }
 
-/// Runs `tests/pykmip/NAME` against `server` as alice and returns its stdout lines; panics with
-/// its output when it fails.
+/// A Get wrapped under `wrapping` with Cryptographic Parameters `params` (Encrypt).
+pub fn get_wrapped(uid: &str, wrapping: &str, params: Option<Item>) -> RequestPayload {
+    let mut eki = vec![Item::new(
+        Tag::UNIQUE_IDENTIFIER,
+        Value::TextString(wrapping.into()),
+    )];
+    eki.extend(params);
+    let spec = Item::structure(
+        Tag::KEY_WRAPPING_SPECIFICATION,
+        vec![
+            Item::new(Tag::WRAPPING_METHOD, Value::Enumeration(1)),
+            Item::structure(Tag::ENCRYPTION_KEY_INFORMATION, eki),
+        ],
+    );
+    RequestPayload::Get(GetRequest {
+        unique_identifier: Some(uid.into()),
+        key_wrapping_specification: Some(spec),
+        ..Default::default()
+    })
+}
+
+/// The wrapped bytes of a wrapped Get answer (its Key Wrapping Data checked).
+pub fn wrapped_bytes(r: &ResponseMessage, wrapping: &str) -> Vec<u8> {
+    let kb = key_block(r);
+    let kwd = kb.key_wrapping_data.expect("Key Wrapping Data");
+    let Value::Structure(items) = &kwd.value else {
+        panic!()
+    };
+    let eki = items
+        .iter()
+        .find(|i| i.tag == Tag::ENCRYPTION_KEY_INFORMATION)
+        .expect("Encryption Key Information");
+    assert_eq!(eki.children()[0].value, Value::TextString(wrapping.into()));
+    match kb.key_value.expect("a Key Value").value {
+        Value::ByteString(b) => b,
+        other => panic!("wrapped Key Value is bytes, not {other:?}"),
+    }
+}
+
+pub fn register_aes(value: &[u8], mask: i32) -> RequestPayload {
+    use hsmkms::kmip::operations::object::{KeyBlock, ManagedObject};
+    use hsmkms::kmip::operations::register::RegisterRequest;
+    use hsmkms::kmip::operations::AttributeSet;
+    RequestPayload::Register(RegisterRequest {
+        object_type: ObjectType::SYMMETRIC_KEY,
+        attributes: Some(AttributeSet::V1(vec![Attribute::new(
+            Tag::CRYPTOGRAPHIC_USAGE_MASK,
+            Value::Integer(mask),
+        )])),
+        object: Some(ManagedObject::SymmetricKey(KeyBlock::with_material(
+            hsmkms::ttlv::enums::KeyFormatType::RAW,
+            &hsmkms::secret::SecretBytes::new(value.to_vec()),
+            Some(CryptographicAlgorithm::AES.0),
+            Some(value.len() as i32 * 8),
+        ))),
+        protection_storage_masks: None,
+    })
+}
+
+/// Runs `tests/pykmip/<script>` (PyKMIP 0.11.0) against `server` as alice: HOST PORT CERT KEY CA.
+/// Returns (stdout, stderr); panics when the script fails.
 pub async fn run_pykmip(
+    script: &str,
     server: &hsmkms::server::RunningServer,
     pki: &TestPki,
-    name: &str,
-) -> Vec<String> {
+) -> (String, String) {
     let py = python();
     std::fs::write(pki.path("alice.crt"), &pki.alice.cert_pem).unwrap();
     std::fs::write(pki.path("alice.key"), pki.alice.key_pem.expose()).unwrap();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/pykmip")
-        .join(name);
+        .join(script);
     let args: Vec<String> = vec![
         script.display().to_string(),
         "127.0.0.1".into(),
@@ -456,11 +531,8 @@ pub async fn run_pykmip(
             .await
             .unwrap()
             .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "PyKMIP {name} failed:\n{stdout}\n{stderr}"
-    );
-    stdout.lines().map(str::to_owned).collect()
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "PyKMIP failed:\n{stdout}\n{stderr}");
+    (stdout, stderr)
 }

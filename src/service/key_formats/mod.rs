@@ -282,8 +282,31 @@ pub fn public_material(p: &PublicKey, format: KeyFormatType) -> Result<Item, OpE
     })
 }
 
-/// A public key from the Key Material of a registered Public Key.
+/// A public key from the Key Material of a registered Public Key, checked to be a usable key:
+/// an RSA modulus of 512 to 16384 bits and an exponent, or an uncompressed point of its curve.
 pub fn public_from_material(format: KeyFormatType, km: &Item) -> Result<PublicKey, OpError> {
+    let p = public_from_item(format, km)?;
+    let ok = match &p {
+        PublicKey::Rsa {
+            modulus,
+            public_exponent,
+        } => {
+            (512..=crate::hsm::MAX_RSA_BITS).contains(&crate::hsm::modulus_bits(modulus))
+                && !trim(public_exponent).is_empty()
+        }
+        PublicKey::Ec { curve, point } => raw_point(point).len() == 1 + 2 * curve.field_bytes(),
+    };
+    if !ok {
+        return Err(OpError::Invalid(
+            "the public key is not usable: an RSA modulus of 512 to 16384 bits with an exponent, \
+             or an uncompressed point of its curve"
+                .into(),
+        ));
+    }
+    Ok(p)
+}
+
+fn public_from_item(format: KeyFormatType, km: &Item) -> Result<PublicKey, OpError> {
     match (format, &km.value) {
         (KeyFormatType::PKCS_1, Value::ByteString(b)) => public_from_pkcs1(b),
         (KeyFormatType::X_509, Value::ByteString(b)) => public_from_spki(b),
