@@ -32,8 +32,10 @@ pub fn from_der(der: &[u8], field_bytes: usize) -> Option<Vec<u8>> {
         return None;
     }
     let mut out = vec![0u8; 2 * field_bytes];
-    out[field_bytes - r.len()..field_bytes].copy_from_slice(r);
-    out[2 * field_bytes - s.len()..].copy_from_slice(s);
+    out.get_mut(field_bytes.checked_sub(r.len())?..field_bytes)?
+        .copy_from_slice(r);
+    out.get_mut((2 * field_bytes).checked_sub(s.len())?..)?
+        .copy_from_slice(s);
     Some(out)
 }
 
@@ -48,13 +50,13 @@ fn length(out: &mut Vec<u8>, n: usize) {
 
 fn integer(out: &mut Vec<u8>, v: &[u8]) {
     let start = v.iter().position(|b| *b != 0).unwrap_or(v.len());
-    let v = &v[start..];
+    let v = v.get(start..).unwrap_or_default();
     out.push(0x02);
-    if v.is_empty() {
+    let Some(first) = v.first() else {
         out.extend_from_slice(&[1, 0]);
         return;
-    }
-    let pad = v[0] & 0x80 != 0;
+    };
+    let pad = first & 0x80 != 0;
     length(out, v.len() + usize::from(pad));
     if pad {
         out.push(0);
@@ -76,8 +78,9 @@ fn element(d: &[u8]) -> Option<(u8, &[u8], &[u8])> {
             (usize::from(n), d)
         }
         0x82 => {
-            let (b, d) = (d.get(..2)?, d.get(2..)?);
-            let n = usize::from(b[0]) << 8 | usize::from(b[1]);
+            let (&hi, d) = d.split_first()?;
+            let (&lo, d) = d.split_first()?;
+            let n = usize::from(hi) << 8 | usize::from(lo);
             if n < 0x100 {
                 return None;
             }
@@ -91,17 +94,16 @@ fn element(d: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 /// A positive, minimally encoded INTEGER of at most `max` magnitude bytes: its magnitude.
 fn read_integer(d: &[u8], max: usize) -> Option<(&[u8], &[u8])> {
     let (tag, v, rest) = element(d)?;
-    if tag != 0x02 || v.is_empty() || v[0] & 0x80 != 0 {
+    let (&first, tail) = v.split_first()?;
+    if tag != 0x02 || first & 0x80 != 0 {
         return None;
     }
-    let v = if v[0] == 0 {
-        match v.get(1) {
-            None => v,
-            Some(b) if b & 0x80 != 0 => &v[1..],
-            Some(_) => return None,
-        }
-    } else {
-        v
+    // A leading zero only where the next byte's top bit is set (minimal, positive).
+    let v = match (first, tail.first()) {
+        (0, None) => v,
+        (0, Some(b)) if b & 0x80 != 0 => tail,
+        (0, Some(_)) => return None,
+        _ => v,
     };
     if v.len() > max {
         return None;
@@ -112,6 +114,23 @@ fn read_integer(d: &[u8], max: usize) -> Option<(&[u8], &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn round_trips_any_p384_signature(raw in proptest::collection::vec(any::<u8>(), 96)) {
+            prop_assert_eq!(from_der(&to_der(&raw).unwrap(), 48).unwrap(), raw);
+        }
+
+        #[test]
+        fn decoding_arbitrary_bytes_never_panics(
+            bytes in proptest::collection::vec(any::<u8>(), 0..160)
+        ) {
+            if let Some(raw) = from_der(&bytes, 66) {
+                prop_assert_eq!(raw.len(), 132);
+            }
+        }
+    }
 
     #[test]
     fn round_trips_every_curve_size() {
