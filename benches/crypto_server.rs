@@ -1,7 +1,9 @@
 //! The cryptographic operations through the whole server (TLS 1.3, KMIP TTLV, service, HSM)
 //! next to the raw PKCS#11 rate of the same operation on the same token, in the same run:
-//! AES-256-GCM Encrypt of 64 B and of 4 KiB, HMAC-SHA256 MAC of 64 B. Prints one line per
-//! operation with both rates and their ratio (server / raw).
+//! AES-256-GCM Encrypt of 64 B and of 4 KiB, HMAC-SHA256 MAC of 64 B, Sign of 64 B with
+//! ECDSA P-256 (SHA-256) and RSA-2048 (PKCS#1 v1.5, SHA-256). Prints one line per operation
+//! with both rates and their ratio (server / raw). The raw ECDSA rate is C_Digest + C_Sign
+//! (CKM_ECDSA), the same two calls the server makes.
 //!
 //! `cargo bench --bench crypto_server` (SoftHSM; `HSMKMS_TEST_PKCS11=kryoptic` for Kryoptic);
 //! `BENCH_SECONDS` (default 3) per measurement.
@@ -24,15 +26,18 @@ use hsmkms::keystore::HsmRecordMac;
 use hsmkms::kmip::attributes::Attribute;
 use hsmkms::kmip::operations::activate::IdentifierPayload;
 use hsmkms::kmip::operations::create::CreateRequest;
+use hsmkms::kmip::operations::create_key_pair::CreateKeyPairRequest;
 use hsmkms::kmip::operations::cryptographic_parameters::CryptographicParameters;
 use hsmkms::kmip::operations::encrypt::EncryptRequest;
 use hsmkms::kmip::operations::mac::MacRequest;
+use hsmkms::kmip::operations::sign::SignRequest;
 use hsmkms::kmip::operations::AttributeSet;
 use hsmkms::kmip::{RequestPayload, ResponsePayload};
 use hsmkms::service::{Identity, ServerInfo, Service};
 use hsmkms::store::{SledStore, StoreOptions};
 use hsmkms::ttlv::enums::{
-    BlockCipherMode, CryptographicAlgorithm, ObjectType, Operation, ResultStatus,
+    BlockCipherMode, CryptographicAlgorithm, HashingAlgorithm, ObjectType, Operation,
+    PaddingMethod, ResultStatus,
 };
 use hsmkms::ttlv::{Tag, Value};
 use server_support::*;
@@ -70,6 +75,24 @@ fn create(alg: CryptographicAlgorithm, bits: i32, mask: i32) -> RequestPayload {
             Attribute::new(Tag::CRYPTOGRAPHIC_USAGE_MASK, Value::Integer(mask)),
         ])),
         protection_storage_masks: None,
+    })
+}
+
+fn create_key_pair(alg: CryptographicAlgorithm, bits: i32) -> RequestPayload {
+    let mask = |m: i32| {
+        Some(AttributeSet::V1(vec![Attribute::new(
+            Tag::CRYPTOGRAPHIC_USAGE_MASK,
+            Value::Integer(m),
+        )]))
+    };
+    RequestPayload::CreateKeyPair(CreateKeyPairRequest {
+        common: Some(AttributeSet::V1(vec![
+            Attribute::new(Tag::CRYPTOGRAPHIC_ALGORITHM, Value::Enumeration(alg.0)),
+            Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, Value::Integer(bits)),
+        ])),
+        private: mask(0x1),
+        public: mask(0x2),
+        protection_storage_masks: Vec::new(),
     })
 }
 
@@ -121,6 +144,21 @@ fn main() {
     };
     let aes = key(CryptographicAlgorithm::AES, 256, 0x4 | 0x8);
     let hmac = key(CryptographicAlgorithm::HMAC_SHA256, 256, 0x80 | 0x100);
+    let mut signing_key = |alg, bits| {
+        let uid = match call(Operation::CREATE_KEY_PAIR, create_key_pair(alg, bits)) {
+            ResponsePayload::CreateKeyPair(c) => c.private_key_unique_identifier,
+            other => panic!("{other:?}"),
+        };
+        call(
+            Operation::ACTIVATE,
+            RequestPayload::Activate(IdentifierPayload {
+                unique_identifier: Some(uid.clone()),
+            }),
+        );
+        uid
+    };
+    let ec_key = signing_key(CryptographicAlgorithm::EC, 256);
+    let rsa_key = signing_key(CryptographicAlgorithm::RSA, 2048);
     let gcm = CryptographicParameters {
         block_cipher_mode: Some(BlockCipherMode::GCM),
         tag_length: Some(16),
@@ -201,4 +239,77 @@ fn main() {
         raw_rate,
         server_rate / raw_rate
     );
+    // Signatures: key pairs of the same kind made in the raw session.
+    let raw_pair = |m: &Mechanism, public: Vec<CkAttribute>| {
+        raw.generate_key_pair(
+            m,
+            &public,
+            &[
+                CkAttribute::Token(false),
+                CkAttribute::Private(true),
+                CkAttribute::Sensitive(true),
+                CkAttribute::Sign(true),
+            ],
+        )
+        .unwrap()
+        .1
+    };
+    let raw_ec = raw_pair(
+        &Mechanism::EccKeyPairGen,
+        vec![
+            CkAttribute::Token(false),
+            CkAttribute::Verify(true),
+            CkAttribute::EcParams(hsmkms::hsm::Curve::P256.der_oid().to_vec()),
+        ],
+    );
+    let raw_rsa = raw_pair(
+        &Mechanism::RsaPkcsKeyPairGen,
+        vec![
+            CkAttribute::Token(false),
+            CkAttribute::Verify(true),
+            CkAttribute::ModulusBits(2048.into()),
+            CkAttribute::PublicExponent(vec![1, 0, 1]),
+        ],
+    );
+    let sha256 = CryptographicParameters {
+        hashing_algorithm: Some(HashingAlgorithm::SHA_256),
+        ..Default::default()
+    };
+    let pkcs1 = CryptographicParameters {
+        padding_method: Some(PaddingMethod::PKCS1_V1_5),
+        ..sha256.clone()
+    };
+    for (label, uid, p) in [
+        ("Sign ECDSA P-256 SHA-256", &ec_key, &sha256),
+        ("Sign RSA-2048 PKCS1 SHA-256", &rsa_key, &pkcs1),
+    ] {
+        let server_rate = rate(|| {
+            call(
+                Operation::SIGN,
+                RequestPayload::Sign(SignRequest {
+                    unique_identifier: Some(uid.clone()),
+                    cryptographic_parameters: Some(p.clone()),
+                    data: Some(data.clone()),
+                    ..Default::default()
+                }),
+            );
+        });
+        let raw_rate = if uid == &ec_key {
+            rate(|| {
+                let digest = raw.digest(&Mechanism::Sha256, &data).unwrap();
+                raw.sign(&Mechanism::Ecdsa, raw_ec, &digest).unwrap();
+            })
+        } else {
+            rate(|| {
+                raw.sign(&Mechanism::Sha256RsaPkcs, raw_rsa, &data).unwrap();
+            })
+        };
+        println!(
+            "{:<28} {:>12.0} {:>12.0} {:>8.3}",
+            label,
+            server_rate,
+            raw_rate,
+            server_rate / raw_rate
+        );
+    }
 }

@@ -5,7 +5,8 @@
 //!
 //! The service here has no HSM or store: a request that passes the policy reaches dispatch and
 //! is answered Operation Not Supported. `tests/fips_create.rs` runs Create with the lifecycle
-//! handlers on a token; the crypto operations (Encrypt, MAC, …) have no handlers yet.
+//! handlers on a token; `tests/fips_crypto.rs` runs the crypto handlers (MAC, Encrypt, Sign,
+//! Signature Verify) with keys whose own parameters the request scan cannot see.
 
 mod server_support;
 

@@ -1,8 +1,12 @@
 //! Interoperability with an independent client: PyKMIP 0.11.0 (its `ProxyKmipClient` with default
-//! settings, KMIP 1.2) calls Discover Versions and Query on the KMIP port. The virtual
+//! settings, KMIP 1.2) calls Discover Versions and Query on the KMIP port, and runs key pairs,
+//! signatures and RSA-OAEP through a server on the test token (`tests/pykmip/sign.py`, every
+//! signature checked independently with `cryptography`). The virtual
 //! environment comes from `tools/pykmip-env.sh` (tools/test.sh runs it before the tests); this
 //! test fails, never skips, when it is missing.
 
+mod client_support;
+mod common;
 mod server_support;
 
 use std::path::PathBuf;
@@ -10,19 +14,7 @@ use std::process::Command;
 
 use server_support::*;
 
-fn python() -> PathBuf {
-    let p = std::env::var_os("PYKMIP_PYTHON_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/pykmip-venv/bin/python")
-        });
-    assert!(
-        p.is_file(),
-        "{} missing: run tools/pykmip-env.sh (or set PYKMIP_PYTHON_BIN)",
-        p.display()
-    );
-    p
-}
+use client_support::{python, run_pykmip, Backend};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pykmip_discovers_versions_and_queries() {
@@ -59,6 +51,38 @@ async fn pykmip_discovers_versions_and_queries() {
             "vendor=hsmkms",
             "get_status=OPERATION_FAILED",
             "get_reason=OPERATION_NOT_SUPPORTED",
+        ],
+        "stderr:\n{stderr}"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pykmip_signs_verifies_and_encrypts_with_key_pairs() {
+    let backend = Backend::new();
+    let pki = TestPki::new();
+    let (service, _store) = backend.service();
+    let server = start_with(&pki.config(), service).await;
+    let (stdout, stderr) = run_pykmip("sign.py", &server, &pki).await;
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        vec![
+            "rsa_bits=2048",
+            "pkcs1_len=256",
+            "pkcs1_independent=True",
+            "pkcs1_verify=VALID",
+            "pkcs1_tampered=INVALID",
+            "pss_len=256",
+            "pss_independent=True",
+            "pss_verify=VALID",
+            "pss_tampered=INVALID",
+            "oaep_len=256",
+            "oaep_round_trip=True",
+            "oaep_outside=True",
+            "ecdsa_der=True",
+            "ecdsa_independent=True",
+            "ecdsa_verify=VALID",
+            "ecdsa_outside=VALID",
         ],
         "stderr:\n{stderr}"
     );

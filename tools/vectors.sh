@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The OASIS conformance vectors of the lifecycle and Locate (SKLC-M, SKFF-M, OMOS-M, TL-M of KMIP 1.4 and 2.1)
-# and of the symmetric cryptography (CS-BC-M block ciphers, CS-RNG-M random numbers), the asymmetric key
-# lifecycle (AKLC-M) and the KMIP 2.1 Baseline (BL-M)
+# and of the cryptography (CS-BC-M block ciphers, CS-RNG-M random numbers, CS-AC-M signatures, MAC,
+# hashes and RSA-OAEP), the asymmetric key lifecycle (AKLC-M) and the KMIP 2.1 Baseline (BL-M)
 # against a FRESH server per protocol version: a private SoftHSM token, a development PKI and an empty store in a
 # temporary directory, `hsmkms init`, `hsmkms serve`; the shared runner replays the vectors and
 # its failures are compared with tools/vectors-allowed.txt — vectors that fail only on a value
 # true of the OASIS reference server and false of this one (each listed with its reason).
 # Fails on any other failure, and on an allowed failure that no longer happens (stale list).
-#   VECTOR_PROFILES="SKLC-M SKFF-M OMOS-M TL-M CS-BC-M CS-RNG-M AKLC-M BL-M"  VECTOR_VERSIONS="1.4 2.1"
+#   VECTOR_PROFILES="SKLC-M SKFF-M OMOS-M TL-M CS-BC-M CS-RNG-M CS-AC-M AKLC-M BL-M"  VECTOR_VERSIONS="1.4 2.1"
 #   VECTOR_TOKEN=kryoptic   the server on a Kryoptic token (tools/build-kryoptic.sh) instead of
 #                           SoftHSM; tools/vectors-allowed-kryoptic.txt lists what differs there
 #   VECTORS_ALLOWED=FILE (another allow-list)  HSMKMS_FEATURES=fips (build the server with them)
@@ -18,7 +18,7 @@ BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/hsmkms"
 VECTORS_DIR="${KMIP_VECTORS_DIR:-$ROOT/../shared/kmip-vectors/vectors}"
 RUNNER="$(dirname "$VECTORS_DIR")/run_vectors.py"
 ALLOWED="${VECTORS_ALLOWED:-$ROOT/tools/vectors-allowed.txt}"
-PROFILES=${VECTOR_PROFILES:-"SKLC-M SKFF-M OMOS-M TL-M CS-BC-M CS-RNG-M AKLC-M BL-M"}
+PROFILES=${VECTOR_PROFILES:-"SKLC-M SKFF-M OMOS-M TL-M CS-BC-M CS-RNG-M CS-AC-M AKLC-M BL-M"}
 VERSIONS=${VECTOR_VERSIONS:-"1.4 2.1"}
 TOKEN=${VECTOR_TOKEN:-softhsm}
 case "$TOKEN" in

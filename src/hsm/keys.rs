@@ -523,7 +523,7 @@ impl Hsm {
         })
     }
 
-    fn oaep(&self, hash: HashAlg) -> Result<PkcsOaepParams<'static>, HsmError> {
+    pub(super) fn oaep(&self, hash: HashAlg) -> Result<PkcsOaepParams<'static>, HsmError> {
         if !self.profile.oaep_hashes.contains(&profile_hash_name(hash)) {
             return Err(HsmError::MechanismUnsupported {
                 mechanism: "CKM_RSA_PKCS_OAEP",

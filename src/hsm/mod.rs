@@ -8,11 +8,12 @@
 //! unique identifier and described by [`WrappedKey`], which the store keeps.
 //!
 //! Files: [`session`] (module, token, pool, recovery), [`master`] (KEK and record-MAC key,
-//! `init`), [`keys`] (generate, import, wrap/unwrap, export), [`ops`] (encrypt, sign, MAC,
-//! digest, random), [`token`] (creating a token on first start), [`cache`] (unwrapped
-//! handles), [`profile`], [`raw`] (the only `unsafe`: mechanism codes cryptoki cannot name),
-//! [`secret`] (PIN and clear bytes), [`types`].
+//! `init`), [`keys`] (generate, import, wrap/unwrap, export), [`ops`] (symmetric encrypt, MAC,
+//! digest, random), [`asym`] (signatures, RSA encryption), [`token`] (creating a token on first
+//! start), [`cache`] (unwrapped handles), [`profile`], [`raw`] (the only `unsafe`: mechanism
+//! codes cryptoki cannot name), [`secret`] (PIN and clear bytes), [`types`].
 
+mod asym;
 mod cache;
 mod error;
 mod keys;
@@ -34,6 +35,7 @@ use cryptoki::mechanism::Mechanism;
 use cryptoki::object::ObjectHandle;
 use cryptoki::session::Session;
 
+pub use asym::{RsaPadding, SignInput};
 pub use cache::CacheLimits;
 pub use error::{rv_name, HsmError};
 pub use keys::MAX_RSA_BITS;

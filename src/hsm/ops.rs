@@ -1,17 +1,14 @@
-//! Cryptographic operations with managed keys (encrypt/decrypt, sign/verify, MAC), digests of
-//! data and of keys, and random bytes.
+//! Symmetric cryptographic operations with managed keys (encrypt/decrypt, MAC), digests of data
+//! and of keys, and random bytes. Signatures and RSA encryption: [`asym`](super::asym).
 
 use cryptoki::error::RvError;
 use cryptoki::mechanism::aead::GcmParams;
-use cryptoki::mechanism::rsa::PkcsPssParams;
 use cryptoki::mechanism::vendor_defined::VendorDefinedMechanism;
 use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki_sys::CK_AES_CTR_PARAMS;
 
-use super::keys::{hash_mechanism, mgf, public_template};
 use super::{
-    Cipher, HashAlg, Hsm, HsmError, KeyKind, MacAlg, ManagedKey, Op, PublicKey, SignAlg, Transient,
-    WrappedKey,
+    Cipher, HashAlg, Hsm, HsmError, KeyKind, MacAlg, ManagedKey, Op, Transient, WrappedKey,
 };
 
 /// Largest data one call accepts (bytes): bounds the buffers of a request.
@@ -41,43 +38,6 @@ fn hmac_mechanism(h: HashAlg) -> Mechanism<'static> {
         HashAlg::Sha256 => Mechanism::Sha256Hmac,
         HashAlg::Sha384 => Mechanism::Sha384Hmac,
         HashAlg::Sha512 => Mechanism::Sha512Hmac,
-    }
-}
-
-/// The signature mechanism; ECDSA signs a digest made first (`C_Digest`) with raw `CKM_ECDSA`,
-/// which both SoftHSM and Kryoptic offer.
-fn sign_mechanism(alg: SignAlg) -> Result<Mechanism<'static>, HsmError> {
-    let pss = |h: HashAlg| PkcsPssParams {
-        hash_alg: hash_mechanism(h),
-        mgf: mgf(h),
-        s_len: (h.output_len() as u64).into(),
-    };
-    Ok(match alg {
-        SignAlg::RsaPkcs1(HashAlg::Sha1) => Mechanism::Sha1RsaPkcs,
-        SignAlg::RsaPkcs1(HashAlg::Sha224) => Mechanism::Sha224RsaPkcs,
-        SignAlg::RsaPkcs1(HashAlg::Sha256) => Mechanism::Sha256RsaPkcs,
-        SignAlg::RsaPkcs1(HashAlg::Sha384) => Mechanism::Sha384RsaPkcs,
-        SignAlg::RsaPkcs1(HashAlg::Sha512) => Mechanism::Sha512RsaPkcs,
-        SignAlg::RsaPss(h @ HashAlg::Sha1) => Mechanism::Sha1RsaPkcsPss(pss(h)),
-        SignAlg::RsaPss(h @ HashAlg::Sha256) => Mechanism::Sha256RsaPkcsPss(pss(h)),
-        SignAlg::RsaPss(h @ HashAlg::Sha384) => Mechanism::Sha384RsaPkcsPss(pss(h)),
-        SignAlg::RsaPss(h @ HashAlg::Sha512) => Mechanism::Sha512RsaPkcsPss(pss(h)),
-        SignAlg::RsaPss(HashAlg::Sha224) => {
-            return Err(HsmError::InvalidArgument(
-                "RSA-PSS with SHA-224 is not offered",
-            ))
-        }
-        SignAlg::Ecdsa(_) => Mechanism::Ecdsa,
-    })
-}
-
-fn check_sign_key(alg: SignAlg, kind: KeyKind) -> Result<(), HsmError> {
-    match (alg, kind) {
-        (SignAlg::RsaPkcs1(_) | SignAlg::RsaPss(_), KeyKind::Rsa { .. }) => Ok(()),
-        (SignAlg::Ecdsa(_), KeyKind::Ec(_)) => Ok(()),
-        _ => Err(HsmError::InvalidArgument(
-            "the signature algorithm does not match the key type",
-        )),
     }
 }
 
@@ -165,7 +125,26 @@ pub(super) fn check_cipher_key(cipher: &Cipher, kind: KeyKind) -> Result<(), Hsm
 }
 
 impl Op<'_> {
-    fn digest(&self, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, HsmError> {
+    /// Runs `f` with the handle of the key a MAC uses: the cached copy, or — for HMAC keyed with
+    /// an AES key's value (PKCS#11 HMAC takes generic-secret keys only) — a transient
+    /// generic-secret copy of the same value, destroyed after the call.
+    fn with_mac_key<T>(
+        &self,
+        key: ManagedKey<'_>,
+        alg: MacAlg,
+        f: impl FnOnce(cryptoki::object::ObjectHandle) -> Result<T, HsmError>,
+    ) -> Result<T, HsmError> {
+        if matches!(alg, MacAlg::Hmac(_)) && key.wrapped.kind == KeyKind::Aes {
+            let mut as_secret = key.wrapped.clone();
+            as_secret.kind = KeyKind::GenericSecret;
+            let copy = Transient::new(self.s, self.unwrap_copy(&as_secret, true, false)?);
+            return f(copy.handle);
+        }
+        let k = self.use_key(key)?;
+        f(k.handle)
+    }
+
+    pub(super) fn digest(&self, alg: HashAlg, data: &[u8]) -> Result<Vec<u8>, HsmError> {
         self.s
             .digest(&digest_mechanism(alg), data)
             .map_err(|e| HsmError::from_ck("C_Digest", e))
@@ -225,66 +204,16 @@ impl Hsm {
         })
     }
 
-    /// Signs `data` with a managed private key.
-    pub fn sign(
-        &self,
-        key: ManagedKey<'_>,
-        alg: SignAlg,
-        data: &[u8],
-    ) -> Result<Vec<u8>, HsmError> {
-        check_data(data)?;
-        check_sign_key(alg, key.wrapped.kind)?;
-        let m = sign_mechanism(alg)?;
-        self.run(|op| {
-            let k = op.use_key(key)?;
-            let input = match alg {
-                SignAlg::Ecdsa(h) => op.digest(h, data)?,
-                _ => data.to_vec(),
-            };
-            op.s.sign(&m, k.handle, &input)
-                .map_err(|e| HsmError::from_ck("C_Sign", e))
-        })
-    }
-
-    /// Verifies a signature with public key values; [`HsmError::SignatureInvalid`] when it
-    /// does not verify.
-    pub fn verify(
-        &self,
-        public: &PublicKey,
-        alg: SignAlg,
-        data: &[u8],
-        signature: &[u8],
-    ) -> Result<(), HsmError> {
-        check_data(data)?;
-        let kind = match public {
-            PublicKey::Rsa { .. } => KeyKind::Rsa { modulus_bits: 0 },
-            PublicKey::Ec { curve, .. } => KeyKind::Ec(*curve),
-        };
-        check_sign_key(alg, kind)?;
-        let m = sign_mechanism(alg)?;
-        self.run(|op| {
-            let k = Transient::new(
-                op.s,
-                op.s.create_object(&public_template(public))
-                    .map_err(|e| HsmError::from_ck("C_CreateObject", e))?,
-            );
-            let input = match alg {
-                SignAlg::Ecdsa(h) => op.digest(h, data)?,
-                _ => data.to_vec(),
-            };
-            op.s.verify(&m, k.handle, &input, signature)
-                .map_err(|e| HsmError::from_ck("C_Verify", e))
-        })
-    }
-
-    /// MAC of `data` (HMAC with a generic-secret key, CMAC with an AES key).
+    /// MAC of `data` (HMAC with a generic-secret key, CMAC with an AES key; HMAC keyed with an
+    /// AES key's value when asked, as KMIP allows).
     pub fn mac(&self, key: ManagedKey<'_>, alg: MacAlg, data: &[u8]) -> Result<Vec<u8>, HsmError> {
         check_data(data)?;
         let m = mac_mechanism(alg, key.wrapped)?;
         self.run(|op| {
-            let k = op.use_key(key)?;
-            op.s.sign(&m, k.handle, data)
-                .map_err(|e| HsmError::from_ck("C_Sign", e))
+            op.with_mac_key(key, alg, |h| {
+                op.s.sign(&m, h, data)
+                    .map_err(|e| HsmError::from_ck("C_Sign", e))
+            })
         })
     }
 
@@ -299,9 +228,10 @@ impl Hsm {
         check_data(data)?;
         let m = mac_mechanism(alg, key.wrapped)?;
         self.run(|op| {
-            let k = op.use_key(key)?;
-            op.s.verify(&m, k.handle, data, mac)
-                .map_err(|e| HsmError::from_ck("C_Verify", e))
+            op.with_mac_key(key, alg, |h| {
+                op.s.verify(&m, h, data, mac)
+                    .map_err(|e| HsmError::from_ck("C_Verify", e))
+            })
         })
     }
 
@@ -349,7 +279,7 @@ impl Hsm {
 
 fn mac_mechanism(alg: MacAlg, wk: &WrappedKey) -> Result<Mechanism<'static>, HsmError> {
     match (alg, wk.kind) {
-        (MacAlg::Hmac(h), KeyKind::GenericSecret) => Ok(hmac_mechanism(h)),
+        (MacAlg::Hmac(h), KeyKind::GenericSecret | KeyKind::Aes) => Ok(hmac_mechanism(h)),
         (MacAlg::AesCmac, KeyKind::Aes) => Ok(Mechanism::AesCMac),
         _ => Err(HsmError::InvalidArgument(
             "the MAC algorithm does not match the key type",

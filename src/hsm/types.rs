@@ -245,6 +245,11 @@ pub enum SignAlg {
     RsaPkcs1(HashAlg),
     /// RSA-PSS with MGF1 of the same hash and a salt as long as the hash.
     RsaPss(HashAlg),
+    /// RSA-PSS with MGF1 of the same hash and a salt of `salt_len` bytes.
+    RsaPssSalt {
+        hash: HashAlg,
+        salt_len: u32,
+    },
     /// ECDSA over the hash of the data (hashed in the HSM); signature is r || s.
     Ecdsa(HashAlg),
 }

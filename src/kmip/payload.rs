@@ -26,6 +26,7 @@ use crate::kmip::operations::rekey::{ReKeyRequest, ReKeyResponse};
 use crate::kmip::operations::revoke::RevokeRequest;
 use crate::kmip::operations::rng_retrieve::RngRetrieveRequest;
 use crate::kmip::operations::set_attribute::SetAttributeRequest;
+use crate::kmip::operations::sign::{SignRequest, SignResponse, SignatureVerifyResponse};
 use crate::kmip::operations::AttributeEditResponse;
 use crate::ttlv::enums::{
     AttestationType, ClientRegistrationMethod, InteropFunction, ObjectType, Operation,
@@ -198,6 +199,8 @@ pub enum RequestPayload {
     MacVerify(MacRequest),
     RngRetrieve(RngRetrieveRequest),
     Hash(HashRequest),
+    Sign(SignRequest),
+    SignatureVerify(SignRequest),
     /// An operation whose payload is not typed yet: the tree as received.
     Other(Item),
 }
@@ -280,6 +283,10 @@ impl RequestPayload {
                 RequestPayload::RngRetrieve(RngRetrieveRequest::from_item(item)?)
             }
             Operation::HASH => RequestPayload::Hash(HashRequest::from_item(item)?),
+            Operation::SIGN => RequestPayload::Sign(SignRequest::from_item(item)?),
+            Operation::SIGNATURE_VERIFY => {
+                RequestPayload::SignatureVerify(SignRequest::from_item(item)?)
+            }
             _ => {
                 Fields::open(item, Tag::REQUEST_PAYLOAD)?;
                 RequestPayload::Other(item.clone())
@@ -327,6 +334,7 @@ impl RequestPayload {
             RequestPayload::Mac(r) | RequestPayload::MacVerify(r) => r.to_item(),
             RequestPayload::RngRetrieve(r) => r.to_item(),
             RequestPayload::Hash(r) => r.to_item(),
+            RequestPayload::Sign(r) | RequestPayload::SignatureVerify(r) => r.to_item(),
             RequestPayload::Other(item) => item.clone(),
         }
     }
@@ -359,6 +367,8 @@ pub enum ResponsePayload {
     /// Decrypt, MAC, RNG Retrieve and Hash: the output bytes.
     Data(DataResponse),
     MacVerify(MacVerifyResponse),
+    Sign(SignResponse),
+    SignatureVerify(SignatureVerifyResponse),
     /// An operation whose payload is not typed yet: the tree as built or received.
     Other(Item),
 }
@@ -418,6 +428,10 @@ impl ResponsePayload {
             Some(Operation::MAC_VERIFY) => {
                 ResponsePayload::MacVerify(MacVerifyResponse::from_item(item)?)
             }
+            Some(Operation::SIGN) => ResponsePayload::Sign(SignResponse::from_item(item)?),
+            Some(Operation::SIGNATURE_VERIFY) => {
+                ResponsePayload::SignatureVerify(SignatureVerifyResponse::from_item(item)?)
+            }
             _ => {
                 Fields::open(item, Tag::RESPONSE_PAYLOAD)?;
                 ResponsePayload::Other(item.clone())
@@ -445,6 +459,8 @@ impl ResponsePayload {
             ResponsePayload::Encrypt(r) => r.to_item(),
             ResponsePayload::Data(r) => r.to_item(),
             ResponsePayload::MacVerify(r) => r.to_item(),
+            ResponsePayload::Sign(r) => r.to_item(),
+            ResponsePayload::SignatureVerify(r) => r.to_item(),
             ResponsePayload::Other(item) => item.clone(),
         }
     }

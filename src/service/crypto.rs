@@ -6,17 +6,22 @@
 
 use zeroize::Zeroizing;
 
-use crate::hsm::{Cipher, HashAlg, KeyKind, KeyUsage, MacAlg, ManagedKey, WrappedKey};
+use crate::hsm::{
+    Cipher, Curve, HashAlg, HsmError, KeyKind, KeyUsage, MacAlg, ManagedKey, PublicKey, WrappedKey,
+};
 use crate::keystore::to_hsm;
 use crate::kmip::message::ProtocolVersion;
 use crate::kmip::operations::cryptographic_parameters::{CryptographicParameters, Streaming};
 use crate::service::objects::{
     date_of, enum_of, hsm_error, int_of, now_secs, set_attr, state_name, to_ttlv_value, Objects,
 };
-use crate::service::{Context, OpError};
-use crate::store::{AttrValue, KeyMaterial, Record, State};
+use crate::service::policy::{CryptoOperation, CryptoParameters, KeyFacts};
+use crate::service::signature::public_key_of;
+use crate::service::{Context, OpError, Policy};
+use crate::store::{AttrValue, KeyMaterial, ObjectType, Record, State};
 use crate::ttlv::enums::{
-    BlockCipherMode, CryptographicAlgorithm, HashingAlgorithm, PaddingMethod,
+    BlockCipherMode, CryptographicAlgorithm, DigitalSignatureAlgorithm, HashingAlgorithm,
+    PaddingMethod, RecommendedCurve,
 };
 use crate::ttlv::{Item, Tag};
 
@@ -38,6 +43,8 @@ pub enum Purpose {
     Decrypt,
     MacGenerate,
     MacVerify,
+    Sign,
+    SignatureVerify,
 }
 
 impl Purpose {
@@ -47,6 +54,8 @@ impl Purpose {
             Purpose::Decrypt => "Decrypt",
             Purpose::MacGenerate => "MAC",
             Purpose::MacVerify => "MAC Verify",
+            Purpose::Sign => "Sign",
+            Purpose::SignatureVerify => "Signature Verify",
         }
     }
 
@@ -56,12 +65,39 @@ impl Purpose {
             Purpose::Decrypt => (USAGE_DECRYPT, "Decrypt"),
             Purpose::MacGenerate => (USAGE_MAC_GENERATE, "MAC Generate"),
             Purpose::MacVerify => (USAGE_MAC_VERIFY, "MAC Verify"),
+            Purpose::Sign => (USAGE_SIGN, "Sign"),
+            Purpose::SignatureVerify => (USAGE_VERIFY, "Verify"),
         }
     }
 
-    /// Applies protection (Encrypt, MAC) rather than processing protected data.
+    /// Applies protection (Encrypt, MAC, Sign) rather than processing protected data.
     fn protects(self) -> bool {
-        matches!(self, Purpose::Encrypt | Purpose::MacGenerate)
+        matches!(
+            self,
+            Purpose::Encrypt | Purpose::MacGenerate | Purpose::Sign
+        )
+    }
+
+    /// The object type the purpose needs, where only one will do (a signature is made with a
+    /// private key and checked with a public key).
+    fn object_type(self) -> Option<(ObjectType, &'static str)> {
+        match self {
+            Purpose::Sign => Some((ObjectType::PRIVATE_KEY, "a Private Key")),
+            Purpose::SignatureVerify => Some((ObjectType::PUBLIC_KEY, "a Public Key")),
+            _ => None,
+        }
+    }
+
+    /// The policy's name of the operation.
+    fn policy_operation(self) -> CryptoOperation {
+        match self {
+            Purpose::Encrypt => CryptoOperation::Encrypt,
+            Purpose::Decrypt => CryptoOperation::Decrypt,
+            Purpose::MacGenerate => CryptoOperation::Mac,
+            Purpose::MacVerify => CryptoOperation::MacVerify,
+            Purpose::Sign => CryptoOperation::Sign,
+            Purpose::SignatureVerify => CryptoOperation::SignatureVerify,
+        }
     }
 }
 
@@ -111,19 +147,29 @@ pub fn single_part(s: &Streaming) -> Result<(), OpError> {
     Ok(())
 }
 
-/// The key `uid` if the caller may use it for `purpose` now.
-pub fn usable_key(
+/// The record of key `uid` if the caller may use it for `purpose` now: its object type, its
+/// usage mask, its state and its usage period.
+pub fn cleared_record(
     ctx: &Context<'_>,
     objects: &Objects,
     uid: Option<&str>,
     purpose: Purpose,
-) -> Result<UsableKey, OpError> {
+) -> Result<(String, Record), OpError> {
     let uid = ctx.uid(uid)?;
     let r = objects.load(ctx, &uid)?;
     if r.is_destroyed() {
         return Err(OpError::Destroyed(uid));
     }
     let operation = purpose.operation();
+    if let Some((needed, needs)) = purpose.object_type() {
+        if r.object_type != needed {
+            return Err(OpError::WrongObjectType {
+                uid,
+                operation,
+                needs,
+            });
+        }
+    }
     let mask = int_of(&r, "Cryptographic Usage Mask").unwrap_or(0);
     let (bit, bit_name) = purpose.bit();
     if mask & bit == 0 {
@@ -162,9 +208,26 @@ pub fn usable_key(
             "{operation} refused: object {uid}'s Process Start Date ({d}) is not reached"
         )));
     }
+    Ok((uid, r))
+}
+
+/// The key `uid` if the caller may use it for `purpose` now.
+pub fn usable_key(
+    ctx: &Context<'_>,
+    objects: &Objects,
+    uid: Option<&str>,
+    purpose: Purpose,
+) -> Result<UsableKey, OpError> {
+    let (uid, r) = cleared_record(ctx, objects, uid, purpose)?;
+    usable_from(uid, r)
+}
+
+/// A cleared record whose material is a wrapped key, as a [`UsableKey`].
+pub fn usable_from(uid: String, r: Record) -> Result<UsableKey, OpError> {
     let KeyMaterial::Wrapped(stored) = &r.key else {
         return Err(OpError::Destroyed(uid));
     };
+    let mask = int_of(&r, "Cryptographic Usage Mask").unwrap_or(0);
     let wrapped = to_hsm(stored, usage_of(mask)).map_err(|e| OpError::Hsm(e.to_string()))?;
     Ok(UsableKey {
         parameters: key_parameters(&r),
@@ -175,11 +238,88 @@ pub fn usable_key(
     })
 }
 
+/// A public key cleared for one purpose (its values are not secret: kept in the record).
+#[derive(Debug)]
+pub struct UsablePublicKey {
+    pub uid: String,
+    pub record: Record,
+    pub public: PublicKey,
+    pub parameters: CryptographicParameters,
+    pub algorithm: Option<CryptographicAlgorithm>,
+}
+
+/// A cleared record of a Public Key, as a [`UsablePublicKey`].
+pub fn usable_public_from(uid: String, r: Record) -> Result<UsablePublicKey, OpError> {
+    let public = public_key_of(&uid, &r)?;
+    Ok(UsablePublicKey {
+        parameters: key_parameters(&r),
+        algorithm: enum_of(&r, "Cryptographic Algorithm").map(CryptographicAlgorithm),
+        public,
+        uid,
+        record: r,
+    })
+}
+
+/// The FIPS policy's view of a stored key: its algorithm, length and curve from its record.
+pub fn key_facts(r: &Record, curve: Option<Curve>) -> Option<KeyFacts> {
+    let algorithm = enum_of(r, "Cryptographic Algorithm").map(CryptographicAlgorithm)?;
+    Some(KeyFacts {
+        algorithm,
+        length_bits: int_of(r, "Cryptographic Length").and_then(|l| u32::try_from(l).ok()),
+        curve: curve.map(|c| match c {
+            Curve::P256 => RecommendedCurve::P_256,
+            Curve::P384 => RecommendedCurve::P_384,
+            Curve::P521 => RecommendedCurve::P_521,
+        }),
+    })
+}
+
+/// Applies the FIPS policy to an operation with a stored key and the parameters in force (a
+/// no-op when the policy is off).
+pub fn check_policy(
+    policy: &Policy,
+    purpose: Purpose,
+    key: Option<KeyFacts>,
+    p: &CryptographicParameters,
+) -> Result<(), OpError> {
+    let params = CryptoParameters {
+        cryptographic_algorithm: p.cryptographic_algorithm,
+        block_cipher_mode: p.block_cipher_mode,
+        padding_method: p.padding_method,
+        hashing_algorithm: p.hashing_algorithm,
+        digital_signature_algorithm: p.digital_signature_algorithm.map(DigitalSignatureAlgorithm),
+        mask_generator_hashing_algorithm: p.mask_generator_hashing_algorithm,
+        tag_length: p.tag_length.and_then(|t| u32::try_from(t).ok()),
+    };
+    policy.check_operation(purpose.policy_operation(), key.as_ref(), &params)?;
+    Ok(())
+}
+
+/// An HSM failure; a mechanism the token lacks is Feature Not Supported and says so.
+pub fn crypto_hsm_error(e: HsmError) -> OpError {
+    match e {
+        HsmError::MechanismUnsupported { .. } => {
+            OpError::NotSupported(format!("not supported by this HSM: {e}"))
+        }
+        other => hsm_error(other),
+    }
+}
+
 /// Usage Limits (KMIP 1.4 §3.21): charges `bytes` (unit Byte) or one use (unit Object) to the
 /// key's remaining count before the operation runs, durably; refuses when exhausted. A key
 /// without Usage Limits is not limited.
 pub fn charge_usage(objects: &Objects, key: &UsableKey, bytes: usize) -> Result<(), OpError> {
-    let Some(AttrValue::Structure(limits)) = key.record.attribute("Usage Limits").next() else {
+    charge_usage_of(objects, &key.uid, &key.record, bytes)
+}
+
+/// [`charge_usage`] for any cleared record (a public key's too).
+pub fn charge_usage_of(
+    objects: &Objects,
+    uid: &str,
+    record: &Record,
+    bytes: usize,
+) -> Result<(), OpError> {
+    let Some(AttrValue::Structure(limits)) = record.attribute("Usage Limits").next() else {
         return Ok(());
     };
     let field = |name: &str| limits.iter().find(|a| a.name == name).map(|a| &a.value);
@@ -198,11 +338,10 @@ pub fn charge_usage(objects: &Objects, key: &UsableKey, bytes: usize) -> Result<
     };
     if used > remaining {
         return Err(OpError::Policy(format!(
-            "refused: object {}'s Usage Limits allow {remaining} more, this request needs {used}",
-            key.uid
+            "refused: object {uid}'s Usage Limits allow {remaining} more, this request needs {used}"
         )));
     }
-    let mut next = key.record.clone();
+    let mut next = record.clone();
     let mut limits = limits.clone();
     let count =
         crate::store::Attribute::new("UsageLimitsCount", AttrValue::LongInteger(remaining - used));
@@ -211,7 +350,7 @@ pub fn charge_usage(objects: &Objects, key: &UsableKey, bytes: usize) -> Result<
         None => limits.push(count),
     }
     set_attr(&mut next, "Usage Limits", AttrValue::Structure(limits));
-    objects.save(&key.record, &next)?;
+    objects.save(record, &next)?;
     Ok(())
 }
 
@@ -234,9 +373,17 @@ pub fn parameters(
     given: Option<&CryptographicParameters>,
     key: &UsableKey,
 ) -> CryptographicParameters {
+    parameters_of(given, &key.parameters)
+}
+
+/// The request's parameters, each missing field taken from `key_parameters`.
+pub fn parameters_of(
+    given: Option<&CryptographicParameters>,
+    key_parameters: &CryptographicParameters,
+) -> CryptographicParameters {
     match given {
-        Some(p) => p.or(&key.parameters),
-        None => key.parameters.clone(),
+        Some(p) => p.or(key_parameters),
+        None => key_parameters.clone(),
     }
 }
 
@@ -474,7 +621,7 @@ pub fn separate_tag(version: ProtocolVersion) -> bool {
     version >= ProtocolVersion::new(1, 4)
 }
 
-fn hash_of(h: HashingAlgorithm) -> Result<HashAlg, OpError> {
+pub fn hash_of(h: HashingAlgorithm) -> Result<HashAlg, OpError> {
     Ok(match h {
         HashingAlgorithm::SHA_1 => HashAlg::Sha1,
         HashingAlgorithm::SHA_224 => HashAlg::Sha224,
@@ -511,18 +658,36 @@ fn hmac_hash(a: CryptographicAlgorithm) -> Option<HashAlg> {
 }
 
 /// The MAC for a key and parameters: HMAC with the hash the request names, else the key's
-/// HMAC algorithm's; AES-CMAC with an AES key.
+/// HMAC algorithm's; AES-CMAC with an AES key, or HMAC keyed with its value when the parameters'
+/// Cryptographic Algorithm names an HMAC.
 pub fn mac_for(key: &UsableKey, p: &CryptographicParameters) -> Result<MacAlg, OpError> {
     if let Some(a) = p.cryptographic_algorithm.or(key.algorithm) {
         refuse_unsupported_algorithm(a)?;
     }
     match key.wrapped.kind {
         KeyKind::GenericSecret => {
-            if let Some(h) = p.hashing_algorithm {
-                return Ok(MacAlg::Hmac(hash_of(h)?));
+            // An algorithm named but not offered (HMAC-MD5, …) is refused, never replaced by
+            // the key's own.
+            let named = p
+                .cryptographic_algorithm
+                .map(|a| {
+                    hmac_hash(a).ok_or_else(|| {
+                        OpError::NotSupported(format!(
+                            "{} is not offered for MAC: HMAC with SHA-1 or SHA-2 is",
+                            algorithm_name(a)
+                        ))
+                    })
+                })
+                .transpose()?;
+            let hash = p.hashing_algorithm.map(hash_of).transpose()?;
+            if let (Some(a), Some(h)) = (named, hash) {
+                if a != h {
+                    return Err(OpError::Invalid(
+                        "the Cryptographic Algorithm and Hashing Algorithm asked disagree".into(),
+                    ));
+                }
             }
-            p.cryptographic_algorithm
-                .and_then(hmac_hash)
+            hash.or(named)
                 .or_else(|| key.algorithm.and_then(hmac_hash))
                 .map(MacAlg::Hmac)
                 .ok_or_else(|| {
@@ -532,10 +697,16 @@ pub fn mac_for(key: &UsableKey, p: &CryptographicParameters) -> Result<MacAlg, O
                     ))
                 })
         }
-        KeyKind::Aes => match p.block_cipher_mode {
-            None | Some(BlockCipherMode::CMAC) => Ok(MacAlg::AesCmac),
-            Some(other) => Err(OpError::NotSupported(format!(
-                "MAC with an AES key is AES-CMAC only, not {}",
+        // KMIP names HMAC for an AES key through the Cryptographic Algorithm of the parameters
+        // (CS-AC-M-4): HMAC keyed with the AES key's value.
+        KeyKind::Aes => match (
+            p.cryptographic_algorithm.and_then(hmac_hash),
+            p.block_cipher_mode,
+        ) {
+            (Some(h), _) => Ok(MacAlg::Hmac(h)),
+            (None, None | Some(BlockCipherMode::CMAC)) => Ok(MacAlg::AesCmac),
+            (None, Some(other)) => Err(OpError::NotSupported(format!(
+                "MAC with an AES key is AES-CMAC (or HMAC keyed with its value) only, not {}",
                 crate::service::enum_name("BlockCipherMode", other.0)
             ))),
         },

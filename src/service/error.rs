@@ -16,6 +16,7 @@
 //! | name already used by the owner | Illegal Operation | Illegal Operation | Non Unique Name Attribute |
 //! | object's material destroyed | Permission Denied | Permission Denied | Object Destroyed |
 //! | object unknown or another identity's | Item Not Found | Item Not Found | Item Not Found |
+//! | object of the wrong type for the operation (Sign with a Public Key, …) | Invalid Field | Invalid Field | Invalid Object Type |
 //! | usage mask lacks the operation's bit | Permission Denied | Permission Denied | Incompatible Cryptographic Usage Mask |
 //! | before Process Start / after Protect Stop Date | Permission Denied | Permission Denied | Wrong Key Lifecycle State |
 //! | refused by server policy (AES-ECB), Usage Limits exhausted, too many open streams | Permission Denied | same | same |
@@ -66,6 +67,14 @@ pub enum OpError {
         uid: String,
         state: &'static str,
         what: String,
+    },
+    /// The object is not of the type the operation needs (Sign: a Private Key, Signature
+    /// Verify: a Public Key).
+    #[error("{operation} needs {needs}: object {uid} is not one")]
+    WrongObjectType {
+        uid: String,
+        operation: &'static str,
+        needs: &'static str,
     },
     /// The key's Cryptographic Usage Mask lacks the operation's bit.
     #[error("{operation} refused: object {uid}'s Cryptographic Usage Mask lacks {bit}")]
@@ -149,6 +158,8 @@ impl OpError {
             OpError::ItemNotFound(_) => ResultReason::ITEM_NOT_FOUND,
             OpError::WrongState { .. } if v2 => ResultReason::WRONG_KEY_LIFECYCLE_STATE,
             OpError::WrongState { .. } => ResultReason::PERMISSION_DENIED,
+            OpError::WrongObjectType { .. } if v2 => ResultReason::INVALID_OBJECT_TYPE,
+            OpError::WrongObjectType { .. } => ResultReason::INVALID_FIELD,
             OpError::UsageMask { .. } if v2 => ResultReason::INCOMPATIBLE_CRYPTOGRAPHIC_USAGE_MASK,
             OpError::UsageMask { .. } | OpError::Policy(_) => ResultReason::PERMISSION_DENIED,
             OpError::UsagePeriod(_) if v2 => ResultReason::WRONG_KEY_LIFECYCLE_STATE,

@@ -4,19 +4,22 @@
 //!
 //! Result Reasons: Item Not Found, Permission Denied / Incompatible Cryptographic Usage Mask
 //! (no MAC Generate bit), Permission Denied / Wrong Key Lifecycle State (not Active, Protect
-//! Stop Date passed), Invalid Field, Feature Not Supported, Cryptographic Failure.
+//! Stop Date passed), Permission Denied (FIPS policy), Invalid Field, Feature Not Supported, Cryptographic Failure.
 
 use crate::kmip::operations::decrypt::DataResponse;
 use crate::kmip::operations::mac::MacRequest;
 use crate::kmip::ResponsePayload;
-use crate::service::crypto::{charge_usage, mac_for, parameters, single_part, usable_key, Purpose};
+use crate::service::crypto::{
+    charge_usage, check_policy, key_facts, mac_for, parameters, single_part, usable_key, Purpose,
+};
 use crate::service::objects::{hsm_error, Objects};
-use crate::service::{Context, OpError};
+use crate::service::{Context, OpError, Policy};
 use crate::ttlv::Tag;
 
 pub fn handle(
     ctx: &Context<'_>,
     objects: &Objects,
+    policy: &Policy,
     request: &MacRequest,
 ) -> Result<ResponsePayload, OpError> {
     single_part(&request.streaming)?;
@@ -30,10 +33,14 @@ pub fn handle(
         .data
         .as_deref()
         .ok_or_else(|| OpError::Invalid("MAC needs Data".into()))?;
-    let alg = mac_for(
-        &key,
-        &parameters(request.cryptographic_parameters.as_ref(), &key),
+    let p = parameters(request.cryptographic_parameters.as_ref(), &key);
+    check_policy(
+        policy,
+        Purpose::MacGenerate,
+        key_facts(&key.record, None),
+        &p,
     )?;
+    let alg = mac_for(&key, &p)?;
     charge_usage(objects, &key, data.len())?;
     let mac = objects
         .hsm

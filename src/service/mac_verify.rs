@@ -4,19 +4,22 @@
 //!
 //! Result Reasons: Item Not Found, Permission Denied / Incompatible Cryptographic Usage Mask
 //! (no MAC Verify bit), Permission Denied / Wrong Key Lifecycle State (Pre-Active, before the
-//! Process Start Date), Invalid Field, Feature Not Supported, Cryptographic Failure.
+//! Process Start Date), Permission Denied (FIPS policy), Invalid Field, Feature Not Supported, Cryptographic Failure.
 
 use crate::hsm::HsmError;
 use crate::kmip::operations::mac::{MacRequest, MacVerifyResponse};
 use crate::kmip::ResponsePayload;
-use crate::service::crypto::{mac_for, parameters, single_part, usable_key, Purpose};
+use crate::service::crypto::{
+    check_policy, key_facts, mac_for, parameters, single_part, usable_key, Purpose,
+};
 use crate::service::objects::{hsm_error, Objects};
-use crate::service::{Context, OpError};
+use crate::service::{Context, OpError, Policy};
 use crate::ttlv::enums::ValidityIndicator;
 
 pub fn handle(
     ctx: &Context<'_>,
     objects: &Objects,
+    policy: &Policy,
     request: &MacRequest,
 ) -> Result<ResponsePayload, OpError> {
     single_part(&request.streaming)?;
@@ -34,10 +37,9 @@ pub fn handle(
         .mac_data
         .as_deref()
         .ok_or_else(|| OpError::Invalid("MAC Verify needs MAC Data".into()))?;
-    let alg = mac_for(
-        &key,
-        &parameters(request.cryptographic_parameters.as_ref(), &key),
-    )?;
+    let p = parameters(request.cryptographic_parameters.as_ref(), &key);
+    check_policy(policy, Purpose::MacVerify, key_facts(&key.record, None), &p)?;
+    let alg = mac_for(&key, &p)?;
     let validity = match objects.hsm.mac_verify(key.managed(), alg, data, mac) {
         Ok(()) => ValidityIndicator::VALID,
         Err(HsmError::SignatureInvalid { .. }) => ValidityIndicator::INVALID,

@@ -12,8 +12,10 @@
 //!   [`get_attribute_list`], [`add_attribute`], [`modify_attribute`], [`delete_attribute`],
 //!   [`set_attribute`], [`activate`], [`revoke`], [`destroy`], [`check`], [`locate`], [`rekey`];
 //! - the cryptographic operations, run in the HSM: [`encrypt`], [`decrypt`], [`mac`],
-//!   [`mac_verify`], [`rng_retrieve`], [`hash`]; [`crypto`]: the rules and choices they share;
-//!   [`stream`]: multi-part Encrypt and Decrypt;
+//!   [`mac_verify`], [`sign`], [`signature_verify`], [`rng_retrieve`], [`hash`]; [`crypto`]:
+//!   the rules and choices they share; [`signature`]: signature algorithms and RSA paddings;
+//!   [`ecdsa_der`]: ECDSA signatures between PKCS#11 and DER; [`stream`]: multi-part Encrypt
+//!   and Decrypt;
 //! - [`objects`]: the HSM and store behind them, ownership, date-driven states, the record
 //!   mapping; [`new_object`], [`attribute_edit`], [`attribute_rules`]: what they share;
 //! - [`error`]: [`OpError`] and its Result Reasons, per protocol version;
@@ -33,6 +35,7 @@ pub mod decrypt;
 pub mod delete_attribute;
 pub mod destroy;
 pub mod discover_versions;
+pub mod ecdsa_der;
 pub mod encrypt;
 pub mod error;
 pub mod get;
@@ -58,6 +61,9 @@ pub mod rekey;
 pub mod revoke;
 pub mod rng_retrieve;
 pub mod set_attribute;
+pub mod sign;
+pub mod signature;
+pub mod signature_verify;
 pub mod stream;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -118,6 +124,8 @@ pub const OBJECT_OPERATIONS: &[Operation] = &[
     Operation::DECRYPT,
     Operation::MAC,
     Operation::MAC_VERIFY,
+    Operation::SIGN,
+    Operation::SIGNATURE_VERIFY,
     Operation::RNG_RETRIEVE,
     Operation::HASH,
 ];
@@ -434,12 +442,16 @@ impl Service {
             (o, _, RequestPayload::Check(r)) => check::handle(ctx, o, &r),
             (o, _, RequestPayload::Locate(r)) => locate::handle(ctx, o, &r),
             (o, _, RequestPayload::ReKey(r)) => rekey::handle(ctx, o, &r),
-            (o, _, RequestPayload::Encrypt(r)) => encrypt::handle(ctx, o, &r),
-            (o, _, RequestPayload::Decrypt(r)) => decrypt::handle(ctx, o, &r),
-            (o, _, RequestPayload::Mac(r)) => mac::handle(ctx, o, &r),
-            (o, _, RequestPayload::MacVerify(r)) => mac_verify::handle(ctx, o, &r),
+            (o, _, RequestPayload::Encrypt(r)) => encrypt::handle(ctx, o, &self.policy, &r),
+            (o, _, RequestPayload::Decrypt(r)) => decrypt::handle(ctx, o, &self.policy, &r),
+            (o, _, RequestPayload::Mac(r)) => mac::handle(ctx, o, &self.policy, &r),
+            (o, _, RequestPayload::MacVerify(r)) => mac_verify::handle(ctx, o, &self.policy, &r),
             (o, _, RequestPayload::RngRetrieve(r)) => rng_retrieve::handle(o, &r),
             (o, _, RequestPayload::Hash(r)) => hash::handle(o, &r),
+            (o, _, RequestPayload::Sign(r)) => sign::handle(ctx, o, &self.policy, &r),
+            (o, _, RequestPayload::SignatureVerify(r)) => {
+                signature_verify::handle(ctx, o, &self.policy, &r)
+            }
             (_, operation, _) => Err(OpError::OperationNotSupported(operation)),
         }
     }

@@ -17,10 +17,11 @@ use crate::kmip::operations::decrypt::{DataResponse, DecryptRequest};
 use crate::kmip::operations::encrypt::{EncryptRequest, EncryptResponse};
 use crate::kmip::ResponsePayload;
 use crate::service::crypto::{
-    cipher_for, parameters, separate_tag, usable_key, Direction, Purpose, UsableKey,
+    check_policy, cipher_for, key_facts, parameters, separate_tag, usable_key, Direction, Purpose,
+    UsableKey,
 };
 use crate::service::objects::{hsm_error, Objects};
-use crate::service::{Context, OpError};
+use crate::service::{Context, OpError, Policy};
 use crate::ttlv::enums::BlockCipherMode;
 use crate::ttlv::Tag;
 
@@ -179,6 +180,7 @@ fn part(
 pub fn encrypt(
     ctx: &Context<'_>,
     objects: &Objects,
+    policy: &Policy,
     request: &EncryptRequest,
 ) -> Result<ResponsePayload, OpError> {
     let s = &request.streaming;
@@ -192,6 +194,7 @@ pub fn encrypt(
         )?;
         refuse_in_stream(&key)?;
         let p = parameters(request.cryptographic_parameters.as_ref(), &key);
+        check_policy(policy, Purpose::Encrypt, key_facts(&key.record, None), &p)?;
         let choice = cipher_for(
             objects,
             &key,
@@ -243,6 +246,7 @@ pub fn encrypt(
 pub fn decrypt(
     ctx: &Context<'_>,
     objects: &Objects,
+    policy: &Policy,
     request: &DecryptRequest,
 ) -> Result<ResponsePayload, OpError> {
     let s = &request.streaming;
@@ -257,6 +261,7 @@ pub fn decrypt(
         )?;
         refuse_in_stream(&key)?;
         let p = parameters(request.cryptographic_parameters.as_ref(), &key);
+        check_policy(policy, Purpose::Decrypt, key_facts(&key.record, None), &p)?;
         let tag_len =
             if p.block_cipher_mode == Some(BlockCipherMode::GCM) && separate_tag(ctx.version) {
                 // The tag comes with the last part; its length is the parameters' (16 by default).

@@ -28,6 +28,7 @@ pub mod rekey;
 pub mod revoke;
 pub mod rng_retrieve;
 pub mod set_attribute;
+pub mod sign;
 
 use crate::kmip::attributes::{
     from_v1_template, from_v2_attributes, to_v1_template, to_v2_attributes, Attribute,
