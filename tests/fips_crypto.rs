@@ -3,9 +3,9 @@
 //! scan before dispatch cannot see, are refused by MAC, Encrypt and Sign in FIPS mode with
 //! `not approved in FIPS mode: …` (Permission Denied) — HMAC-MD5, RSA PKCS#1 v1.5 encryption,
 //! RSA signatures with SHA-1 — and the same requests outside FIPS mode are answered by what the
-//! server and token offer: PKCS#1 v1.5 encryption and SHA-1 signatures work; HMAC-MD5 is not
-//! offered by this server (cryptoki names no CKM_MD5_HMAC mechanism), so it answers Feature Not
-//! Supported, never a FIPS refusal and never a MAC of another algorithm.
+//! server and token offer: PKCS#1 v1.5 encryption, SHA-1 signatures and HMAC-MD5 work (HMAC-MD5
+//! where the token has `CKM_MD5_HMAC`, as SoftHSM does; elsewhere Feature Not Supported "not
+//! supported by this HSM" — never a FIPS refusal and never a MAC of another algorithm).
 
 mod common;
 
@@ -172,9 +172,23 @@ fn crypto_handlers_apply_the_policy_to_the_stored_keys_parameters() {
         mac::handle(&ctx, objects, &fips, &mac_request).unwrap_err(),
         "not approved in FIPS mode: HMAC-MD5: disallowed",
     );
-    let e = mac::handle(&ctx, objects, &off, &mac_request).unwrap_err();
-    assert!(matches!(e, OpError::NotSupported(_)), "{e}");
-    assert!(e.to_string().contains("HMAC_MD5 is not offered"), "{e}");
+    // Outside FIPS mode: HMAC-MD5 of "data" under 32 bytes of 0x42, as Python's
+    // `hmac.new(b"\x42" * 32, b"data", hashlib.md5)` computes it.
+    match mac::handle(&ctx, objects, &off, &mac_request) {
+        Ok(ResponsePayload::Data(r)) => {
+            assert!(objects.hsm.supports(0x211).unwrap());
+            assert_eq!(
+                hex::encode(r.data.expect("MAC Data")),
+                "cd1bbb4ea932826746a16b624748564a"
+            );
+        }
+        Ok(other) => panic!("{other:?}"),
+        Err(e) => {
+            assert!(!objects.hsm.supports(0x211).unwrap(), "{e}");
+            assert!(matches!(e, OpError::NotSupported(_)), "{e}");
+            assert!(e.to_string().contains("not supported by this HSM"), "{e}");
+        }
+    }
     // The same key MACs with HMAC-SHA-256 when the request asks for it, in FIPS mode too.
     let sha256 = MacRequest {
         cryptographic_parameters: Some(CryptographicParameters {

@@ -134,7 +134,7 @@ impl Op<'_> {
         alg: MacAlg,
         f: impl FnOnce(cryptoki::object::ObjectHandle) -> Result<T, HsmError>,
     ) -> Result<T, HsmError> {
-        if matches!(alg, MacAlg::Hmac(_)) && key.wrapped.kind == KeyKind::Aes {
+        if matches!(alg, MacAlg::Hmac(_) | MacAlg::HmacMd5) && key.wrapped.kind == KeyKind::Aes {
             let mut as_secret = key.wrapped.clone();
             as_secret.kind = KeyKind::GenericSecret;
             let copy = Transient::new(self.s, self.unwrap_copy(&as_secret, true, false)?);
@@ -210,9 +210,12 @@ impl Hsm {
         check_data(data)?;
         let m = mac_mechanism(alg, key.wrapped)?;
         self.run(|op| {
-            op.with_mac_key(key, alg, |h| {
-                op.s.sign(&m, h, data)
-                    .map_err(|e| HsmError::from_ck("C_Sign", e))
+            op.with_mac_key(key, alg, |h| match &m {
+                Some(m) => {
+                    op.s.sign(m, h, data)
+                        .map_err(|e| HsmError::from_ck("C_Sign", e))
+                }
+                None => self.raw.sign(op.s, CKM_MD5_HMAC, h, data),
             })
         })
     }
@@ -228,9 +231,12 @@ impl Hsm {
         check_data(data)?;
         let m = mac_mechanism(alg, key.wrapped)?;
         self.run(|op| {
-            op.with_mac_key(key, alg, |h| {
-                op.s.verify(&m, h, data, mac)
-                    .map_err(|e| HsmError::from_ck("C_Verify", e))
+            op.with_mac_key(key, alg, |h| match &m {
+                Some(m) => {
+                    op.s.verify(m, h, data, mac)
+                        .map_err(|e| HsmError::from_ck("C_Verify", e))
+                }
+                None => self.raw.verify(op.s, CKM_MD5_HMAC, h, data, mac),
             })
         })
     }
@@ -277,10 +283,15 @@ impl Hsm {
     }
 }
 
-fn mac_mechanism(alg: MacAlg, wk: &WrappedKey) -> Result<Mechanism<'static>, HsmError> {
+/// `CKM_MD5_HMAC`, which cryptoki 0.12 cannot name (called through [`super::raw`]).
+const CKM_MD5_HMAC: u64 = 0x211;
+
+/// The MAC mechanism, or `None` for HMAC-MD5 (called by code through [`super::raw`]).
+fn mac_mechanism(alg: MacAlg, wk: &WrappedKey) -> Result<Option<Mechanism<'static>>, HsmError> {
     match (alg, wk.kind) {
-        (MacAlg::Hmac(h), KeyKind::GenericSecret | KeyKind::Aes) => Ok(hmac_mechanism(h)),
-        (MacAlg::AesCmac, KeyKind::Aes) => Ok(Mechanism::AesCMac),
+        (MacAlg::Hmac(h), KeyKind::GenericSecret | KeyKind::Aes) => Ok(Some(hmac_mechanism(h))),
+        (MacAlg::HmacMd5, KeyKind::GenericSecret | KeyKind::Aes) => Ok(None),
+        (MacAlg::AesCmac, KeyKind::Aes) => Ok(Some(Mechanism::AesCMac)),
         _ => Err(HsmError::InvalidArgument(
             "the MAC algorithm does not match the key type",
         )),

@@ -1,8 +1,8 @@
 //! The one place with `unsafe`: PKCS#11 calls with mechanism codes that cryptoki 0.12 cannot
 //! name. Its `MechanismType` has a private field and `new_vendor_defined` refuses codes below
-//! `CKM_VENDOR_DEFINED`, so the standard `CKM_AES_KEY_WRAP_KWP` (0x210B, Kryoptic's KWP) has no
-//! safe spelling; neither has any vendor's own code for `C_GetMechanismInfo` checks below that
-//! range.
+//! `CKM_VENDOR_DEFINED`, so the standard `CKM_AES_KEY_WRAP_KWP` (0x210B, Kryoptic's KWP) and
+//! `CKM_MD5_HMAC` (0x211, legacy HMAC-MD5 outside FIPS mode) have no safe spelling; neither has
+//! any vendor's own code for `C_GetMechanismInfo` checks below that range.
 //!
 //! The module loads the same shared library as cryptoki (the dynamic loader returns the already
 //! loaded image, so both share one library state), takes its function list with
@@ -118,11 +118,7 @@ impl RawModule {
             "C_WrapKey",
             RvError::FunctionNotSupported,
         ))?;
-        let mut mech = CK_MECHANISM {
-            mechanism: code as _,
-            pParameter: ptr::null_mut(),
-            ulParameterLen: 0,
-        };
+        let mut mech = parameterless(code);
         let mut len: CK_ULONG = 0;
         // SAFETY: size query (null output buffer); the mechanism struct lives across the call.
         check("C_WrapKey", unsafe {
@@ -165,11 +161,7 @@ impl RawModule {
             "C_UnwrapKey",
             RvError::FunctionNotSupported,
         ))?;
-        let mut mech = CK_MECHANISM {
-            mechanism: code as _,
-            pParameter: ptr::null_mut(),
-            ulParameterLen: 0,
-        };
+        let mut mech = parameterless(code);
         let mut attrs: Vec<CK_ATTRIBUTE> = template.iter().map(CK_ATTRIBUTE::from).collect();
         let mut handle: CK_OBJECT_HANDLE = 0;
         // SAFETY: `attrs` borrow the values inside `template`, which outlives the call; the
@@ -189,5 +181,98 @@ impl RawModule {
         })?;
         // SAFETY: `handle` was just returned by C_UnwrapKey for this module and session.
         Ok(unsafe { ObjectHandle::new_from_raw(handle) })
+    }
+
+    /// `C_SignInit` + `C_Sign` (a MAC or signature in one part) with a parameterless
+    /// mechanism given by code.
+    pub(crate) fn sign(
+        &self,
+        session: &Session,
+        code: u64,
+        key: ObjectHandle,
+        data: &[u8],
+    ) -> Result<Vec<u8>, HsmError> {
+        let init = self.list.C_SignInit.ok_or(HsmError::from_rv(
+            "C_SignInit",
+            RvError::FunctionNotSupported,
+        ))?;
+        let f = self
+            .list
+            .C_Sign
+            .ok_or(HsmError::from_rv("C_Sign", RvError::FunctionNotSupported))?;
+        let mut mech = parameterless(code);
+        // SAFETY: the mechanism struct lives across the call and has no parameter pointer.
+        check("C_SignInit", unsafe {
+            init(session.handle(), &mut mech, key.handle())
+        })?;
+        let mut len: CK_ULONG = 0;
+        // SAFETY: size query (null output buffer); the module reads `data` (not written despite
+        // the *mut in the C signature). A size query keeps the operation active.
+        check("C_Sign", unsafe {
+            f(
+                session.handle(),
+                data.as_ptr() as *mut u8,
+                data.len() as _,
+                ptr::null_mut(),
+                &mut len,
+            )
+        })?;
+        let mut out = vec![0u8; len as usize];
+        // SAFETY: `out` has `len` writable bytes, as the module asked for; it writes at most
+        // `len`, updates `len` and ends the operation.
+        check("C_Sign", unsafe {
+            f(
+                session.handle(),
+                data.as_ptr() as *mut u8,
+                data.len() as _,
+                out.as_mut_ptr(),
+                &mut len,
+            )
+        })?;
+        out.truncate(len as usize);
+        Ok(out)
+    }
+
+    /// `C_VerifyInit` + `C_Verify` with a parameterless mechanism given by code;
+    /// [`HsmError::SignatureInvalid`] when the MAC or signature does not match.
+    pub(crate) fn verify(
+        &self,
+        session: &Session,
+        code: u64,
+        key: ObjectHandle,
+        data: &[u8],
+        signature: &[u8],
+    ) -> Result<(), HsmError> {
+        let init = self.list.C_VerifyInit.ok_or(HsmError::from_rv(
+            "C_VerifyInit",
+            RvError::FunctionNotSupported,
+        ))?;
+        let f = self
+            .list
+            .C_Verify
+            .ok_or(HsmError::from_rv("C_Verify", RvError::FunctionNotSupported))?;
+        let mut mech = parameterless(code);
+        // SAFETY: the mechanism struct lives across the call and has no parameter pointer.
+        check("C_VerifyInit", unsafe {
+            init(session.handle(), &mut mech, key.handle())
+        })?;
+        // SAFETY: the module only reads `data` and `signature` (the C signature says *mut).
+        check("C_Verify", unsafe {
+            f(
+                session.handle(),
+                data.as_ptr() as *mut u8,
+                data.len() as _,
+                signature.as_ptr() as *mut u8,
+                signature.len() as _,
+            )
+        })
+    }
+}
+
+fn parameterless(code: u64) -> CK_MECHANISM {
+    CK_MECHANISM {
+        mechanism: code as _,
+        pParameter: ptr::null_mut(),
+        ulParameterLen: 0,
     }
 }

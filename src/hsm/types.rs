@@ -258,5 +258,8 @@ pub enum SignAlg {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MacAlg {
     Hmac(HashAlg),
+    /// Legacy HMAC-MD5 (`CKM_MD5_HMAC`), for old clients outside FIPS mode; the policy refuses
+    /// it in FIPS mode.
+    HmacMd5,
     AesCmac,
 }

@@ -54,13 +54,15 @@ pub(crate) fn key_shape(
                 "Triple DES keys are three-key, 168 (or 192) bits long, not {b}"
             ))),
         },
+        // Legacy, for old clients outside FIPS mode (the policy refuses it in FIPS mode).
+        CryptographicAlgorithm::HMAC_MD5 => hmac(128),
         CryptographicAlgorithm::HMAC_SHA1 => hmac(160),
         CryptographicAlgorithm::HMAC_SHA224 => hmac(224),
         CryptographicAlgorithm::HMAC_SHA256 => hmac(256),
         CryptographicAlgorithm::HMAC_SHA384 => hmac(384),
         CryptographicAlgorithm::HMAC_SHA512 => hmac(512),
         other => Err(OpError::NotSupported(format!(
-            "Create of a {} key is not supported (AES, Triple DES and HMAC-SHA1/224/256/384/512 are)",
+            "Create of a {} key is not supported (AES, Triple DES, HMAC-MD5 and HMAC-SHA1/224/256/384/512 are)",
             crate::service::enum_name("CryptographicAlgorithm", other.0)
         ))),
     }

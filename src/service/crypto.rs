@@ -657,6 +657,14 @@ fn hmac_hash(a: CryptographicAlgorithm) -> Option<HashAlg> {
     })
 }
 
+/// The MAC an HMAC algorithm names (HMAC-MD5 included: the policy refuses it in FIPS mode).
+fn hmac_alg(a: CryptographicAlgorithm) -> Option<MacAlg> {
+    if a == CryptographicAlgorithm::HMAC_MD5 {
+        return Some(MacAlg::HmacMd5);
+    }
+    hmac_hash(a).map(MacAlg::Hmac)
+}
+
 /// The MAC for a key and parameters: HMAC with the hash the request names, else the key's
 /// HMAC algorithm's; AES-CMAC with an AES key, or HMAC keyed with its value when the parameters'
 /// Cryptographic Algorithm names an HMAC.
@@ -666,20 +674,23 @@ pub fn mac_for(key: &UsableKey, p: &CryptographicParameters) -> Result<MacAlg, O
     }
     match key.wrapped.kind {
         KeyKind::GenericSecret => {
-            // An algorithm named but not offered (HMAC-MD5, …) is refused, never replaced by
-            // the key's own.
+            // An algorithm named but not offered is refused, never replaced by the key's own.
             let named = p
                 .cryptographic_algorithm
                 .map(|a| {
-                    hmac_hash(a).ok_or_else(|| {
+                    hmac_alg(a).ok_or_else(|| {
                         OpError::NotSupported(format!(
-                            "{} is not offered for MAC: HMAC with SHA-1 or SHA-2 is",
+                            "{} is not offered for MAC: HMAC with SHA-1, SHA-2 or (outside FIPS \
+                             mode) MD5 is",
                             algorithm_name(a)
                         ))
                     })
                 })
                 .transpose()?;
-            let hash = p.hashing_algorithm.map(hash_of).transpose()?;
+            let hash = match (named, p.hashing_algorithm) {
+                (Some(MacAlg::HmacMd5), Some(HashingAlgorithm::MD5)) => None,
+                (_, h) => h.map(hash_of).transpose()?.map(MacAlg::Hmac),
+            };
             if let (Some(a), Some(h)) = (named, hash) {
                 if a != h {
                     return Err(OpError::Invalid(
@@ -688,8 +699,7 @@ pub fn mac_for(key: &UsableKey, p: &CryptographicParameters) -> Result<MacAlg, O
                 }
             }
             hash.or(named)
-                .or_else(|| key.algorithm.and_then(hmac_hash))
-                .map(MacAlg::Hmac)
+                .or_else(|| key.algorithm.and_then(hmac_alg))
                 .ok_or_else(|| {
                     OpError::Invalid(format!(
                         "key {} names no HMAC algorithm: give a Hashing Algorithm",
@@ -700,10 +710,10 @@ pub fn mac_for(key: &UsableKey, p: &CryptographicParameters) -> Result<MacAlg, O
         // KMIP names HMAC for an AES key through the Cryptographic Algorithm of the parameters
         // (CS-AC-M-4): HMAC keyed with the AES key's value.
         KeyKind::Aes => match (
-            p.cryptographic_algorithm.and_then(hmac_hash),
+            p.cryptographic_algorithm.and_then(hmac_alg),
             p.block_cipher_mode,
         ) {
-            (Some(h), _) => Ok(MacAlg::Hmac(h)),
+            (Some(m), _) => Ok(m),
             (None, None | Some(BlockCipherMode::CMAC)) => Ok(MacAlg::AesCmac),
             (None, Some(other)) => Err(OpError::NotSupported(format!(
                 "MAC with an AES key is AES-CMAC (or HMAC keyed with its value) only, not {}",
