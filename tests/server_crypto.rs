@@ -4,11 +4,13 @@
 //! mask, state, dates) each with its version's Result Reason, RNG Retrieve, and non-extractable
 //! keys (Extractable false from 1.4, the `[crypto]` group policy and the custom attribute before).
 
+mod client_support;
 mod common;
 mod server_support;
 
 use std::sync::Arc;
 
+use client_support::run_pykmip;
 use common::TestToken;
 use hmac::{Hmac, Mac};
 use hsmkms::config::CryptoConfig;
@@ -763,24 +765,8 @@ async fn non_extractable_keys_encrypt_but_never_leave() {
     f.ok(v(1, 2), Operation::GET, get(&uid)).await;
 }
 
-fn python() -> std::path::PathBuf {
-    let p = std::env::var_os("PYKMIP_PYTHON_BIN")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("target/pykmip-venv/bin/python")
-        });
-    assert!(
-        p.is_file(),
-        "{} missing: run tools/pykmip-env.sh (or set PYKMIP_PYTHON_BIN)",
-        p.display()
-    );
-    p
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pykmip_encrypts_decrypts_and_macs() {
-    let py = python();
     let (token, hsm) = TestToken::initialised();
     let hsm = Arc::new(hsm);
     let store = Arc::new(
@@ -793,27 +779,8 @@ async fn pykmip_encrypts_decrypts_and_macs() {
     let service =
         Service::new(ServerInfo::default(), vec![Identity::new("admin")]).with_objects(hsm, store);
     let pki = TestPki::new();
-    std::fs::write(pki.path("alice.crt"), &pki.alice.cert_pem).unwrap();
-    std::fs::write(pki.path("alice.key"), pki.alice.key_pem.expose()).unwrap();
     let server = start_with(&pki.config(), service).await;
-    let script =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/pykmip/crypto.py");
-    let args: Vec<String> = vec![
-        script.display().to_string(),
-        "127.0.0.1".into(),
-        server.kmip_addr.port().to_string(),
-        pki.path("alice.crt").display().to_string(),
-        pki.path("alice.key").display().to_string(),
-        pki.path("ca.crt").display().to_string(),
-    ];
-    let out =
-        tokio::task::spawn_blocking(move || std::process::Command::new(py).args(args).output())
-            .await
-            .unwrap()
-            .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "PyKMIP failed:\n{stdout}\n{stderr}");
+    let (stdout, _stderr) = run_pykmip("crypto.py", &server, &pki).await;
     assert_eq!(
         stdout.lines().collect::<Vec<_>>(),
         vec![

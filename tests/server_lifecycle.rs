@@ -3,6 +3,7 @@
 //! admin sees everything), PyKMIP 0.11.0's lifecycle calls, and keys that survive a restart and
 //! a `kill -9` of the server process.
 
+mod client_support;
 mod common;
 mod server_support;
 
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
+use client_support::run_pykmip;
 use common::TestToken;
 use hsmkms::keystore::HsmRecordMac;
 use hsmkms::kmip::attributes::{Attribute, AttributeName};
@@ -347,45 +349,13 @@ async fn percona_like_1_0_flow_ownership_and_restart() {
     server.shutdown().await;
 }
 
-fn python() -> PathBuf {
-    let p = std::env::var_os("PYKMIP_PYTHON_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/pykmip-venv/bin/python")
-        });
-    assert!(
-        p.is_file(),
-        "{} missing: run tools/pykmip-env.sh (or set PYKMIP_PYTHON_BIN)",
-        p.display()
-    );
-    p
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pykmip_runs_the_lifecycle() {
-    let py = python();
     let backend = Backend::new();
     let pki = TestPki::new();
-    std::fs::write(pki.path("alice.crt"), &pki.alice.cert_pem).unwrap();
-    std::fs::write(pki.path("alice.key"), pki.alice.key_pem.expose()).unwrap();
     let (service, _store) = backend.service();
     let server = start_with(&pki.config(), service).await;
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/pykmip/lifecycle.py");
-    let args: Vec<String> = vec![
-        script.display().to_string(),
-        "127.0.0.1".into(),
-        server.kmip_addr.port().to_string(),
-        pki.path("alice.crt").display().to_string(),
-        pki.path("alice.key").display().to_string(),
-        pki.path("ca.crt").display().to_string(),
-    ];
-    let out = tokio::task::spawn_blocking(move || Command::new(py).args(args).output())
-        .await
-        .unwrap()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "PyKMIP failed:\n{stdout}\n{stderr}");
+    let (stdout, stderr) = run_pykmip("lifecycle.py", &server, &pki).await;
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         lines,

@@ -8,7 +8,6 @@ mod common;
 mod server_support;
 
 use client_support::*;
-use std::path::PathBuf;
 
 use hsmkms::kmip::attributes::{Attribute, AttributeName};
 use hsmkms::kmip::operations::create::CreateRequest;
@@ -349,30 +348,11 @@ async fn batch_undo_continue_correlation_and_size() {
 /// without Offset): tests/pykmip/locate.py.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pykmip_locates_and_rekeys() {
-    let py = python();
     let backend = Backend::new();
     let pki = TestPki::new();
-    std::fs::write(pki.path("alice.crt"), &pki.alice.cert_pem).unwrap();
-    std::fs::write(pki.path("alice.key"), pki.alice.key_pem.expose()).unwrap();
     let (service, _store) = backend.service();
     let server = start_with(&pki.config(), service).await;
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/pykmip/locate.py");
-    let args: Vec<String> = vec![
-        script.display().to_string(),
-        "127.0.0.1".into(),
-        server.kmip_addr.port().to_string(),
-        pki.path("alice.crt").display().to_string(),
-        pki.path("alice.key").display().to_string(),
-        pki.path("ca.crt").display().to_string(),
-    ];
-    let out =
-        tokio::task::spawn_blocking(move || std::process::Command::new(py).args(args).output())
-            .await
-            .unwrap()
-            .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "PyKMIP failed:\n{stdout}\n{stderr}");
+    let (stdout, stderr) = run_pykmip("locate.py", &server, &pki).await;
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         lines,

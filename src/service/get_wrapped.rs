@@ -19,11 +19,12 @@
 //! Incompatible Cryptographic Usage Mask / Permission Denied (no Wrap Key bit), Wrong Key
 //! Lifecycle State / Permission Denied (wrapping key not Active), Cryptographic Failure.
 
-use crate::hsm::{HashAlg, HsmError, KeyKind, KeyUsage, ManagedKey};
+use crate::hsm::{HsmError, KeyKind, KeyUsage, ManagedKey};
 use crate::keystore::to_hsm;
 use crate::kmip::fields::{Builder, Fields};
 use crate::kmip::operations::cryptographic_parameters::CryptographicParameters;
 use crate::kmip::operations::object::{KeyBlock, ManagedObject};
+use crate::service::crypto::hash_of;
 use crate::service::objects::{enum_of, hsm_error, int_of, state_name, Objects};
 use crate::service::{Context, OpError};
 use crate::store::{KeyMaterial, Record, State};
@@ -98,22 +99,6 @@ fn parse(item: &Item) -> Result<Spec, OpError> {
         wrapping_uid,
         parameters,
         parameters_item,
-    })
-}
-
-fn hash_of(h: HashingAlgorithm) -> Result<HashAlg, OpError> {
-    Ok(match h {
-        HashingAlgorithm::SHA_1 => HashAlg::Sha1,
-        HashingAlgorithm::SHA_224 => HashAlg::Sha224,
-        HashingAlgorithm::SHA_256 => HashAlg::Sha256,
-        HashingAlgorithm::SHA_384 => HashAlg::Sha384,
-        HashingAlgorithm::SHA_512 => HashAlg::Sha512,
-        other => {
-            return Err(OpError::NotSupported(format!(
-                "RSA-OAEP with {} is not supported",
-                crate::service::enum_name("HashingAlgorithm", other.0)
-            )))
-        }
     })
 }
 
