@@ -56,6 +56,7 @@ impl RecordAuthenticator for HsmRecordMac {
 const CKK_RSA: u64 = 0x00;
 const CKK_EC: u64 = 0x03;
 const CKK_GENERIC_SECRET: u64 = 0x10;
+const CKK_DES: u64 = 0x13;
 const CKK_DES3: u64 = 0x15;
 const CKK_AES: u64 = 0x1F;
 
@@ -83,6 +84,7 @@ impl HsmWrapped for hsm::WrappedKey {
         match self.kind {
             KeyKind::Aes => CKK_AES,
             KeyKind::Des3 => CKK_DES3,
+            KeyKind::Des => CKK_DES,
             KeyKind::GenericSecret => CKK_GENERIC_SECRET,
             KeyKind::Rsa { .. } => CKK_RSA,
             KeyKind::Ec(_) => CKK_EC,
@@ -124,6 +126,7 @@ pub fn to_hsm(
     let kind = match stored.key_type() {
         CKK_AES => KeyKind::Aes,
         CKK_DES3 => KeyKind::Des3,
+        CKK_DES => KeyKind::Des,
         CKK_GENERIC_SECRET => KeyKind::GenericSecret,
         CKK_RSA => KeyKind::Rsa { modulus_bits: bits },
         CKK_EC => KeyKind::Ec(match bits {
@@ -161,6 +164,7 @@ mod tests {
         for (kind, value_len) in [
             (KeyKind::Aes, 32),
             (KeyKind::Des3, 24),
+            (KeyKind::Des, 8),
             (KeyKind::GenericSecret, 13),
             (KeyKind::Rsa { modulus_bits: 3072 }, 0),
             (KeyKind::Ec(Curve::P521), 0),

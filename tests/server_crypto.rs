@@ -1088,7 +1088,8 @@ async fn a_stream_belongs_to_the_identity_that_opened_it() {
 }
 
 /// A mechanism the token lacks is Feature Not Supported "not supported by this HSM", not a
-/// Cryptographic Failure: Kryoptic's `minimal` build has no DES, SoftHSM creates the key.
+/// Cryptographic Failure: Kryoptic's `minimal` build has no DES, SoftHSM creates the key (and
+/// single-DES keys, legacy, outside FIPS mode).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mechanism_the_token_lacks_is_not_supported_by_this_hsm() {
     use hsmkms::kmip::operations::create::CreateRequest;
@@ -1110,6 +1111,48 @@ async fn a_mechanism_the_token_lacks_is_not_supported_by_this_hsm() {
     match f.kind {
         common::Token::SoftHsm => {
             f.ok(v, Operation::CREATE, create).await;
+            // Single DES (legacy, outside FIPS mode): FIPS 81's CBC example, "Now is the time
+            // for all " under 0123456789abcdef with IV 1234567890abcdef, then PKCS#5 padding.
+            let key = f
+                .register(
+                    v,
+                    CryptographicAlgorithm::DES,
+                    &h("0123456789abcdef"),
+                    ENCRYPT_DECRYPT,
+                    vec![],
+                )
+                .await;
+            f.activate(v, &key).await;
+            let cbc = params(BlockCipherMode::CBC, Some(PaddingMethod::PKCS5));
+            let iv = h("1234567890abcdef");
+            let plain = b"Now is the time for all ";
+            // Debian's SoftHSM 2.6.1 lists CKM_DES_CBC_PAD but, on OpenSSL 3 without its
+            // legacy provider, refuses it at C_EncryptInit: the truthful answer is then "not
+            // supported by this HSM"; a SoftHSM that can must give FIPS 81's bytes.
+            let b = f
+                .call(
+                    v,
+                    Operation::ENCRYPT,
+                    encrypt(&key, cbc.clone(), plain, Some(iv.clone())),
+                )
+                .await;
+            if b.result_status != ResultStatus::SUCCESS {
+                assert_eq!(b.result_reason, Some(ResultReason::FEATURE_NOT_SUPPORTED));
+                let m = b.result_message.unwrap_or_default();
+                assert!(m.contains("not supported by this HSM"), "{m}");
+                return;
+            }
+            let c = data_of(b.payload.expect("a payload"));
+            assert_eq!(c.len(), 32);
+            assert_eq!(
+                hex::encode(&c[..24]),
+                "e5c7cdde872bf27c43e934008c389c0f683788499a7c05f6"
+            );
+            let back = data_of(
+                f.ok(v, Operation::DECRYPT, decrypt(&key, cbc, &c, Some(iv)))
+                    .await,
+            );
+            assert_eq!(back, plain);
         }
         common::Token::Kryoptic => {
             f.refused(

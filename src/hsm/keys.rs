@@ -27,6 +27,7 @@ fn key_type(kind: KeyKind) -> KeyType {
     match kind {
         KeyKind::Aes => KeyType::AES,
         KeyKind::Des3 => KeyType::DES3,
+        KeyKind::Des => KeyType::DES,
         KeyKind::GenericSecret => KeyType::GENERIC_SECRET,
         KeyKind::Rsa { .. } => KeyType::RSA,
         KeyKind::Ec(_) => KeyType::EC,
@@ -37,6 +38,7 @@ fn check_secret_len(kind: KeyKind, len: usize) -> Result<(), HsmError> {
     let ok = match kind {
         KeyKind::Aes => matches!(len, 16 | 24 | 32),
         KeyKind::Des3 => len == 24,
+        KeyKind::Des => len == 8,
         KeyKind::GenericSecret => (1..=MAX_GENERIC_SECRET).contains(&len),
         _ => return Err(HsmError::InvalidArgument("not a secret key kind")),
     };
@@ -46,6 +48,7 @@ fn check_secret_len(kind: KeyKind, len: usize) -> Result<(), HsmError> {
         Err(HsmError::InvalidArgument(match kind {
             KeyKind::Aes => "AES keys are 16, 24 or 32 bytes",
             KeyKind::Des3 => "DES3 keys are 24 bytes",
+            KeyKind::Des => "DES keys are 8 bytes",
             _ => "generic secrets are 1 to 4096 bytes",
         }))
     }
@@ -63,7 +66,7 @@ fn usage_attrs(kind: KeyKind, u: KeyUsage) -> Vec<Attribute> {
             Attribute::Verify(u.verify),
             Attribute::Derive(u.derive),
         ],
-        KeyKind::Aes | KeyKind::Des3 => vec![
+        KeyKind::Aes | KeyKind::Des3 | KeyKind::Des => vec![
             Attribute::Encrypt(u.encrypt),
             Attribute::Decrypt(u.decrypt),
             Attribute::Sign(u.sign),
@@ -252,9 +255,10 @@ impl Hsm {
             let mech = match kind {
                 KeyKind::Aes => Mechanism::AesKeyGen,
                 KeyKind::Des3 => Mechanism::Des3KeyGen,
+                KeyKind::Des => Mechanism::DesKeyGen,
                 _ => Mechanism::GenericSecretKeyGen,
             };
-            if kind != KeyKind::Des3 {
+            if !matches!(kind, KeyKind::Des3 | KeyKind::Des) {
                 t.push(Attribute::ValueLen((len as u64).into()));
             }
             if trusted {

@@ -106,6 +106,7 @@ pub(super) fn cipher_mechanism<'a>(
         (Cipher::AesCbc { iv }, _) => Mechanism::AesCbc(*iv),
         (Cipher::AesEcb, _) => Mechanism::AesEcb,
         (Cipher::Des3CbcPad { iv }, _) => Mechanism::Des3CbcPad(*iv),
+        (Cipher::DesCbcPad { iv }, _) => Mechanism::DesCbcPad(*iv),
         _ => return Err(HsmError::InvalidArgument("cipher parameters")),
     })
 }
@@ -113,6 +114,7 @@ pub(super) fn cipher_mechanism<'a>(
 pub(super) fn check_cipher_key(cipher: &Cipher, kind: KeyKind) -> Result<(), HsmError> {
     let ok = match cipher {
         Cipher::Des3CbcPad { .. } => kind == KeyKind::Des3,
+        Cipher::DesCbcPad { .. } => kind == KeyKind::Des,
         _ => kind == KeyKind::Aes,
     };
     if ok {

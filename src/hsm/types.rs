@@ -11,6 +11,8 @@ pub enum KeyKind {
     Aes,
     /// Triple DES (three-key), plain mode only.
     Des3,
+    /// Single DES (legacy clients outside FIPS mode; the policy refuses it in FIPS mode).
+    Des,
     /// A generic secret: HMAC keys, KMIP SecretData.
     GenericSecret,
     /// An RSA private key; the modulus size in bits.
@@ -23,7 +25,10 @@ pub enum KeyKind {
 
 impl KeyKind {
     pub fn is_secret(self) -> bool {
-        matches!(self, Self::Aes | Self::Des3 | Self::GenericSecret)
+        matches!(
+            self,
+            Self::Aes | Self::Des3 | Self::Des | Self::GenericSecret
+        )
     }
 }
 
@@ -237,6 +242,8 @@ pub enum Cipher {
     AesEcb,
     /// Triple-DES CBC with PKCS#7 padding.
     Des3CbcPad { iv: [u8; 8] },
+    /// Single-DES CBC with PKCS#7 padding (legacy).
+    DesCbcPad { iv: [u8; 8] },
 }
 
 /// Signature algorithms.

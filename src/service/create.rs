@@ -55,6 +55,13 @@ pub(crate) fn key_shape(
             ))),
         },
         // Legacy, for old clients outside FIPS mode (the policy refuses it in FIPS mode).
+        // Single DES for legacy clients outside FIPS mode (the policy refuses it there).
+        CryptographicAlgorithm::DES => match bits {
+            Some(56 | 64) | None => Ok((KeyKind::Des, 8, ENCRYPT_DECRYPT)),
+            Some(b) => Err(OpError::Invalid(format!(
+                "DES keys are 56 (or 64 with parity) bits long, not {b}"
+            ))),
+        },
         CryptographicAlgorithm::HMAC_MD5 => hmac(128),
         CryptographicAlgorithm::HMAC_SHA1 => hmac(160),
         CryptographicAlgorithm::HMAC_SHA224 => hmac(224),
@@ -62,7 +69,7 @@ pub(crate) fn key_shape(
         CryptographicAlgorithm::HMAC_SHA384 => hmac(384),
         CryptographicAlgorithm::HMAC_SHA512 => hmac(512),
         other => Err(OpError::NotSupported(format!(
-            "Create of a {} key is not supported (AES, Triple DES, HMAC-MD5 and HMAC-SHA1/224/256/384/512 are)",
+            "Create of a {} key is not supported (AES, Triple DES, DES, HMAC-MD5 and HMAC-SHA1/224/256/384/512 are)",
             crate::service::enum_name("CryptographicAlgorithm", other.0)
         ))),
     }

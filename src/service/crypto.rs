@@ -442,7 +442,8 @@ pub fn cipher_for(
     let kind = key.wrapped.kind;
     if let Some(a) = p.cryptographic_algorithm {
         let matches = (a == CryptographicAlgorithm::AES && kind == KeyKind::Aes)
-            || (a == CryptographicAlgorithm::DES3 && kind == KeyKind::Des3);
+            || (a == CryptographicAlgorithm::DES3 && kind == KeyKind::Des3)
+            || (a == CryptographicAlgorithm::DES && kind == KeyKind::Des);
         if !matches {
             return Err(OpError::Invalid(format!(
                 "Cryptographic Algorithm {} does not match key {}",
@@ -451,9 +452,9 @@ pub fn cipher_for(
             )));
         }
     }
-    if kind != KeyKind::Aes && kind != KeyKind::Des3 {
+    if !matches!(kind, KeyKind::Aes | KeyKind::Des3 | KeyKind::Des) {
         return Err(OpError::Invalid(format!(
-            "key {} is not an AES or Triple DES key: it cannot encrypt or decrypt",
+            "key {} is not an AES or (Triple) DES key: it cannot encrypt or decrypt",
             key.uid
         )));
     }
@@ -487,17 +488,21 @@ pub fn cipher_for(
         tag_len: None,
         ecb_padding: false,
     };
-    if kind == KeyKind::Des3 {
+    if matches!(kind, KeyKind::Des3 | KeyKind::Des) {
         if mode != BlockCipherMode::CBC || padding.is_some_and(|m| m != PaddingMethod::PKCS5) {
             return Err(OpError::NotSupported(
-                "Triple DES is offered in CBC mode with PKCS#5 padding only".into(),
+                "Triple DES and DES are offered in CBC mode with PKCS#5 padding only".into(),
             ));
         }
         let (v, g) = iv_of(8)?;
         let iv: [u8; 8] = v.try_into().map_err(|v: Vec<u8>| {
-            OpError::Invalid(format!("a Triple DES IV is 8 bytes, not {}", v.len()))
+            OpError::Invalid(format!("a DES IV is 8 bytes, not {}", v.len()))
         })?;
-        choice.cipher = Cipher::Des3CbcPad { iv };
+        choice.cipher = if kind == KeyKind::Des {
+            Cipher::DesCbcPad { iv }
+        } else {
+            Cipher::Des3CbcPad { iv }
+        };
         choice.generated_iv = g;
         return Ok(choice);
     }

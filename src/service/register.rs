@@ -141,6 +141,7 @@ pub fn handle(
             let kind = match algorithm {
                 Some(CryptographicAlgorithm::AES) => KeyKind::Aes,
                 Some(CryptographicAlgorithm::DES3) => KeyKind::Des3,
+                Some(CryptographicAlgorithm::DES) => KeyKind::Des,
                 _ => KeyKind::GenericSecret,
             };
             if let (Some(a), None) = (
@@ -159,7 +160,13 @@ pub fn handle(
             ) {
                 (Some(b), _) => b,
                 // Only in the attributes: it must describe the material (Triple DES: 168 of 192).
-                (None, Some(b)) if b == measured || (kind == KeyKind::Des3 && b == 168) => b,
+                (None, Some(b))
+                    if b == measured
+                        || (kind == KeyKind::Des3 && b == 168)
+                        || (kind == KeyKind::Des && b == 56) =>
+                {
+                    b
+                }
                 (None, Some(b)) => {
                     return Err(OpError::Invalid(format!(
                         "Cryptographic Length {b} does not match the key material ({measured} bits)"
