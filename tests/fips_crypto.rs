@@ -269,3 +269,93 @@ fn crypto_handlers_apply_the_policy_to_the_stored_keys_parameters() {
     };
     assert_eq!(r.validity_indicator, ValidityIndicator::VALID);
 }
+
+/// A Get with a Key Wrapping Specification judges the wrapping key as stored: an RSA-1024
+/// public key made with the policy off wraps outside FIPS mode and is refused in it.
+#[test]
+fn wrapped_get_applies_the_policy_to_the_wrapping_key() {
+    use hsmkms::kmip::operations::create_key_pair::CreateKeyPairRequest;
+    use hsmkms::kmip::operations::get::GetRequest;
+    use hsmkms::service::{create_key_pair, get};
+    use hsmkms::ttlv::Item;
+
+    let backend = Backend::new();
+    let objects = &backend.objects;
+    let identity = Identity::new("alice");
+    let ctx = Context {
+        identity: &identity,
+        version: ProtocolVersion::new(1, 4),
+        admin: false,
+        placeholder: None,
+    };
+    let fips = Policy::enforced().unwrap();
+    let off = Policy::off();
+    let mask = |m: i32| {
+        Some(AttributeSet::V1(vec![Attribute::new(
+            Tag::CRYPTOGRAPHIC_USAGE_MASK,
+            Value::Integer(m),
+        )]))
+    };
+    let pair = create_key_pair::handle(
+        &ctx,
+        objects,
+        &off,
+        &CreateKeyPairRequest {
+            common: Some(AttributeSet::V1(vec![
+                Attribute::new(Tag::CRYPTOGRAPHIC_ALGORITHM, Value::Enumeration(A::RSA.0)),
+                Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, Value::Integer(1024)),
+            ])),
+            private: mask(0x20), // Unwrap Key
+            public: mask(0x10),  // Wrap Key
+            protection_storage_masks: vec![],
+        },
+    )
+    .unwrap();
+    let ResponsePayload::CreateKeyPair(pair) = pair else {
+        panic!("{pair:?}")
+    };
+    let public = pair.public_key_unique_identifier;
+    activate::handle(&ctx, objects, &IdentifierPayload::new(&public)).unwrap();
+    let aes = registered(
+        &ctx,
+        objects,
+        ObjectType::SYMMETRIC_KEY,
+        KeyBlock::with_material(
+            KeyFormatType::RAW,
+            &SecretBytes::new(vec![0x24; 16]),
+            Some(A::AES.0),
+            None,
+        ),
+        0x4 | 0x8,
+        &CryptographicParameters::default(),
+    );
+    // RSA-OAEP with SHA-1 (SoftHSM's only OAEP hash; approved for key transport).
+    let oaep = CryptographicParameters {
+        padding_method: Some(PaddingMethod::OAEP),
+        hashing_algorithm: Some(H::SHA_1),
+        ..Default::default()
+    };
+    let request = GetRequest {
+        unique_identifier: Some(aes),
+        key_wrapping_specification: Some(Item::structure(
+            Tag::KEY_WRAPPING_SPECIFICATION,
+            vec![
+                Item::new(Tag::WRAPPING_METHOD, Value::Enumeration(1)),
+                Item::structure(
+                    Tag::ENCRYPTION_KEY_INFORMATION,
+                    vec![
+                        Item::new(Tag::UNIQUE_IDENTIFIER, Value::TextString(public)),
+                        oaep.to_item(),
+                    ],
+                ),
+            ],
+        )),
+        ..Default::default()
+    };
+    let e = get::handle(&ctx, objects, &fips, &request).unwrap_err();
+    let m = e.to_string();
+    assert!(m.contains("1024"), "{m}");
+    assert_refused(e, "not approved in FIPS mode: RSA");
+    let r = get::handle(&ctx, objects, &off, &request).unwrap();
+    assert!(matches!(r, ResponsePayload::Get(_)), "{r:?}");
+}

@@ -282,6 +282,17 @@ pub fn check_policy(
     key: Option<KeyFacts>,
     p: &CryptographicParameters,
 ) -> Result<(), OpError> {
+    check_policy_of(policy, purpose.policy_operation(), key, p)
+}
+
+/// [`check_policy`] for an operation that is not one of the data [`Purpose`]s (the wrapping in
+/// a Get with a Key Wrapping Specification).
+pub fn check_policy_of(
+    policy: &Policy,
+    operation: CryptoOperation,
+    key: Option<KeyFacts>,
+    p: &CryptographicParameters,
+) -> Result<(), OpError> {
     let params = CryptoParameters {
         cryptographic_algorithm: p.cryptographic_algorithm,
         block_cipher_mode: p.block_cipher_mode,
@@ -291,7 +302,7 @@ pub fn check_policy(
         mask_generator_hashing_algorithm: p.mask_generator_hashing_algorithm,
         tag_length: p.tag_length.and_then(|t| u32::try_from(t).ok()),
     };
-    policy.check_operation(purpose.policy_operation(), key.as_ref(), &params)?;
+    policy.check_operation(operation, key.as_ref(), &params)?;
     Ok(())
 }
 

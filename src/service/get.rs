@@ -21,13 +21,14 @@ use crate::service::objects::{
 };
 use crate::service::register::REGISTERED_FORMAT;
 use crate::service::register_key::default_format;
-use crate::service::{Context, OpError};
+use crate::service::{Context, OpError, Policy};
 use crate::store::{AttrValue, KeyMaterial, Record};
 use crate::ttlv::enums::{KeyFormatType, KeyWrapType, ObjectType};
 
 pub fn handle(
     ctx: &Context<'_>,
     objects: &Objects,
+    policy: &Policy,
     request: &GetRequest,
 ) -> Result<ResponsePayload, OpError> {
     let uid = ctx.uid(request.unique_identifier.as_deref())?;
@@ -51,7 +52,7 @@ pub fn handle(
     }
     if let Some(spec) = &request.key_wrapping_specification {
         // Sensitive keys may leave wrapped; Extractable is checked by the wrapping.
-        let object = get_wrapped::wrapped_object(ctx, objects, &r, spec)?;
+        let object = get_wrapped::wrapped_object(ctx, objects, policy, &r, spec)?;
         return answer(objects, &r, uid, object);
     }
     if bool_of(&r, "Sensitive") == Some(true) {

@@ -24,9 +24,10 @@ use crate::keystore::to_hsm;
 use crate::kmip::fields::{Builder, Fields};
 use crate::kmip::operations::cryptographic_parameters::CryptographicParameters;
 use crate::kmip::operations::object::{KeyBlock, ManagedObject};
-use crate::service::crypto::hash_of;
+use crate::service::crypto::{check_policy_of, hash_of, key_facts};
 use crate::service::objects::{enum_of, hsm_error, int_of, state_name, Objects};
-use crate::service::{Context, OpError};
+use crate::service::policy::CryptoOperation;
+use crate::service::{Context, OpError, Policy};
 use crate::store::{KeyMaterial, Record, State};
 use crate::ttlv::enums::{
     BlockCipherMode, EncodingOption, HashingAlgorithm, KeyFormatType, ObjectType, PaddingMethod,
@@ -139,6 +140,7 @@ fn wrap_error(e: HsmError) -> OpError {
 pub fn wrapped_object(
     ctx: &Context<'_>,
     objects: &Objects,
+    policy: &Policy,
     r: &Record,
     spec_item: &Item,
 ) -> Result<ManagedObject, OpError> {
@@ -159,6 +161,9 @@ pub fn wrapped_object(
     let target = to_hsm(stored, KeyUsage::default()).map_err(|e| OpError::Hsm(e.to_string()))?;
     let w = wrapping_key(ctx, objects, &spec.wrapping_uid)?;
     let p = spec.parameters.clone().unwrap_or_default();
+    // FIPS mode: the wrapping key as stored (an RSA key under 2048 bits registered with the
+    // policy off, say) and the wrapping parameters, for Wrap Key.
+    check_policy_of(policy, CryptoOperation::WrapKey, key_facts(&w, None), &p)?;
     let target_key = ManagedKey {
         unique_id: &uid,
         wrapped: &target,

@@ -429,7 +429,7 @@ impl Service {
                 create_key_pair::handle(ctx, o, &self.policy, &r)
             }
             (o, _, RequestPayload::Register(r)) => register::handle(ctx, o, &self.policy, r),
-            (o, _, RequestPayload::Get(r)) => get::handle(ctx, o, &r),
+            (o, _, RequestPayload::Get(r)) => get::handle(ctx, o, &self.policy, &r),
             (o, _, RequestPayload::GetAttributes(r)) => get_attributes::handle(ctx, o, &r),
             (o, _, RequestPayload::GetAttributeList(r)) => get_attribute_list::handle(ctx, o, &r),
             (o, _, RequestPayload::AddAttribute(r)) => add_attribute::handle(ctx, o, &r),
