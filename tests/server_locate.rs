@@ -328,7 +328,7 @@ async fn batch_undo_continue_correlation_and_size() {
     assert_eq!(r.batch_items[0].asynchronous_correlation_value, None);
     assert_eq!(
         r.batch_items[1].result_reason,
-        Some(ResultReason::ITEM_NOT_FOUND)
+        Some(ResultReason::OBJECT_NOT_FOUND)
     );
     let uid = created(&r);
 

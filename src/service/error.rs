@@ -155,6 +155,8 @@ impl OpError {
             }
             OpError::ResponseTooLarge { .. } => ResultReason::RESPONSE_TOO_LARGE,
             OpError::NotApproved(_) => ResultReason::PERMISSION_DENIED,
+            // KMIP 2.0 added Object Not Found for an unknown Unique Identifier (BL-M-4-21).
+            OpError::ItemNotFound(_) if v2 => ResultReason::OBJECT_NOT_FOUND,
             OpError::ItemNotFound(_) => ResultReason::ITEM_NOT_FOUND,
             OpError::WrongState { .. } if v2 => ResultReason::WRONG_KEY_LIFECYCLE_STATE,
             OpError::WrongState { .. } => ResultReason::PERMISSION_DENIED,

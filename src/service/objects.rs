@@ -152,7 +152,7 @@ impl Objects {
     }
 
     /// The object `uid` as the caller may see it, its state brought up to date with its dates
-    /// (and that change saved). Another identity's object is Item Not Found.
+    /// (and that change saved). Another identity's object is not found (Item Not Found; Object Not Found in 2.x).
     pub fn load(&self, ctx: &Context<'_>, uid: &str) -> Result<Record, OpError> {
         let r = self
             .store
