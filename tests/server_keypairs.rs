@@ -122,6 +122,21 @@ async fn creates_an_ec_pair_and_returns_both_halves() {
         )
         .await;
     let (private, public) = pair(&r);
+    // Query Objects lists both halves' object types.
+    let q = c
+        .one(
+            Operation::QUERY,
+            RequestPayload::Query(hsmkms::kmip::payload::QueryRequest {
+                query_functions: vec![hsmkms::ttlv::enums::QueryFunction::QUERY_OBJECTS],
+            }),
+        )
+        .await;
+    let Some(hsmkms::kmip::ResponsePayload::Query(q)) = &q.batch_items[0].payload else {
+        panic!("{q:?}")
+    };
+    for t in [ObjectType::PUBLIC_KEY, ObjectType::PRIVATE_KEY] {
+        assert!(q.object_types.contains(&t), "{:?}", q.object_types);
+    }
     let default = c.one(Operation::GET, get(&public)).await;
     assert_eq!(key_block(&default).key_format_type, F::X_509);
     let spki = der(&default);

@@ -441,9 +441,9 @@ async fn refusals_answer_their_result_reasons() {
                 "a digest of the wrong length",
                 Operation::SIGN,
                 sign(&private, &p, None, Some(&[1; 20])),
-                ResultReason::CRYPTOGRAPHIC_FAILURE,
-                ResultReason::CRYPTOGRAPHIC_FAILURE,
-                "digest's length",
+                ResultReason::INVALID_FIELD,
+                ResultReason::INVALID_FIELD,
+                "Digested Data is 20 bytes: the signature's hash gives 32",
             ),
             (
                 "DSA",

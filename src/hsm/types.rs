@@ -261,6 +261,16 @@ pub enum SignAlg {
     Ecdsa(HashAlg),
 }
 
+impl SignAlg {
+    /// The hash the signature is over (a Digested Data input is this hash's output).
+    pub fn hash(self) -> HashAlg {
+        match self {
+            Self::RsaPkcs1(h) | Self::RsaPss(h) | Self::Ecdsa(h) => h,
+            Self::RsaPssSalt { hash, .. } => hash,
+        }
+    }
+}
+
 /// MAC algorithms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MacAlg {

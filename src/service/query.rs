@@ -21,6 +21,8 @@ use crate::ttlv::{Item, Tag, Value};
 /// The object types the server manages (what Query Objects lists).
 pub const OBJECT_TYPES: &[ObjectType] = &[
     ObjectType::SYMMETRIC_KEY,
+    ObjectType::PUBLIC_KEY,
+    ObjectType::PRIVATE_KEY,
     ObjectType::SECRET_DATA,
     ObjectType::OPAQUE_OBJECT,
 ];

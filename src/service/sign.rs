@@ -49,7 +49,7 @@ pub fn handle(
         key_facts(&key.record, kind.curve()),
         &p,
     )?;
-    let input = signature_input(request)?;
+    let input = signature_input(request, alg)?;
     charge_usage(objects, &key, input_len(input))?;
     let signature = objects
         .hsm
@@ -80,10 +80,15 @@ pub fn single_part_signature(request: &SignRequest) -> Result<(), OpError> {
     Ok(())
 }
 
-/// Data or Digested Data (exactly one).
-pub fn signature_input(request: &SignRequest) -> Result<SignInput<'_>, OpError> {
+/// Data or Digested Data (exactly one); a digest must be the output of `alg`'s hash.
+pub fn signature_input(request: &SignRequest, alg: SignAlg) -> Result<SignInput<'_>, OpError> {
     match (&request.data, &request.digested_data) {
         (Some(d), None) => Ok(SignInput::Data(d)),
+        (None, Some(d)) if d.len() != alg.hash().output_len() => Err(OpError::Invalid(format!(
+            "Digested Data is {} bytes: the signature's hash gives {}",
+            d.len(),
+            alg.hash().output_len()
+        ))),
         (None, Some(d)) => Ok(SignInput::Digest(d)),
         (Some(_), Some(_)) => Err(OpError::Invalid(
             "give Data or Digested Data, not both".into(),

@@ -48,7 +48,7 @@ pub fn handle(
         key_facts(&key.record, kind.curve()),
         &p,
     )?;
-    let input = signature_input(request)?;
+    let input = signature_input(request, alg)?;
     let signature = request
         .signature_data
         .as_deref()
