@@ -7,7 +7,7 @@
 use zeroize::Zeroizing;
 
 use crate::hsm::{
-    Cipher, Curve, HashAlg, HsmError, KeyKind, KeyUsage, MacAlg, ManagedKey, PublicKey, WrappedKey,
+    Cipher, Curve, HashAlg, KeyKind, KeyUsage, MacAlg, ManagedKey, PublicKey, WrappedKey,
 };
 use crate::keystore::to_hsm;
 use crate::kmip::message::ProtocolVersion;
@@ -304,16 +304,6 @@ pub fn check_policy_of(
     };
     policy.check_operation(operation, key.as_ref(), &params)?;
     Ok(())
-}
-
-/// An HSM failure; a mechanism the token lacks is Feature Not Supported and says so.
-pub fn crypto_hsm_error(e: HsmError) -> OpError {
-    match e {
-        HsmError::MechanismUnsupported { .. } => {
-            OpError::NotSupported(format!("not supported by this HSM: {e}"))
-        }
-        other => hsm_error(other),
-    }
 }
 
 /// Usage Limits (KMIP 1.4 §3.21): charges `bytes` (unit Byte) or one use (unit Object) to the

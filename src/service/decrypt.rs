@@ -15,8 +15,8 @@ use crate::hsm::KeyKind;
 use crate::kmip::operations::decrypt::{DataResponse, DecryptRequest};
 use crate::kmip::ResponsePayload;
 use crate::service::crypto::{
-    check_policy, cipher_for, crypto_hsm_error, key_facts, parameters, separate_tag, unpad,
-    usable_key, Direction, Purpose, UsableKey,
+    check_policy, cipher_for, key_facts, parameters, separate_tag, unpad, usable_key, Direction,
+    Purpose, UsableKey,
 };
 use crate::service::objects::{hsm_error, Objects};
 use crate::service::signature::rsa_padding_for;
@@ -103,7 +103,7 @@ fn rsa(
     let out = objects
         .hsm
         .decrypt_rsa(key.managed(), padding, data)
-        .map_err(crypto_hsm_error)?;
+        .map_err(hsm_error)?;
     Ok(ResponsePayload::Data(DataResponse {
         unique_identifier: Some(key.uid.clone()),
         data_tag: Tag::DATA,

@@ -17,9 +17,8 @@ use crate::hsm::PublicKey;
 use crate::kmip::operations::encrypt::{EncryptRequest, EncryptResponse};
 use crate::kmip::ResponsePayload;
 use crate::service::crypto::{
-    charge_usage, charge_usage_of, check_policy, cipher_for, cleared_record, crypto_hsm_error,
-    key_facts, pad, parameters, parameters_of, separate_tag, usable_from, usable_public_from,
-    Direction, Purpose,
+    charge_usage, charge_usage_of, check_policy, cipher_for, cleared_record, key_facts, pad,
+    parameters, parameters_of, separate_tag, usable_from, usable_public_from, Direction, Purpose,
 };
 use crate::service::objects::{hsm_error, Objects};
 use crate::service::signature::rsa_padding_for;
@@ -109,7 +108,7 @@ fn rsa(
     let out = objects
         .hsm
         .encrypt_rsa(&key.public, padding, data)
-        .map_err(crypto_hsm_error)?;
+        .map_err(hsm_error)?;
     Ok(ResponsePayload::Encrypt(EncryptResponse {
         unique_identifier: key.uid,
         data: Some(out),

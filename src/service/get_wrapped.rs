@@ -19,7 +19,7 @@
 //! Incompatible Cryptographic Usage Mask / Permission Denied (no Wrap Key bit), Wrong Key
 //! Lifecycle State / Permission Denied (wrapping key not Active), Cryptographic Failure.
 
-use crate::hsm::{HsmError, KeyKind, KeyUsage, ManagedKey};
+use crate::hsm::{KeyKind, KeyUsage, ManagedKey};
 use crate::keystore::to_hsm;
 use crate::kmip::fields::{Builder, Fields};
 use crate::kmip::operations::cryptographic_parameters::CryptographicParameters;
@@ -126,16 +126,6 @@ fn wrapping_key(ctx: &Context<'_>, objects: &Objects, uid: &str) -> Result<Recor
     Ok(r)
 }
 
-/// HSM refusals of a mechanism or hash are "not supported by this HSM".
-fn wrap_error(e: HsmError) -> OpError {
-    match e {
-        HsmError::MechanismUnsupported { purpose, .. } => {
-            OpError::NotSupported(format!("{purpose} is not supported by this HSM"))
-        }
-        other => hsm_error(other),
-    }
-}
-
 /// The object `r` (the key to wrap, already found and not destroyed) wrapped as `spec` asks.
 pub fn wrapped_object(
     ctx: &Context<'_>,
@@ -193,7 +183,7 @@ pub fn wrapped_object(
             objects
                 .hsm
                 .wrap_with_key(target_key, wrapping)
-                .map_err(wrap_error)?
+                .map_err(hsm_error)?
         }
         KeyMaterial::Public(spki) => {
             let public = crate::service::key_formats::public_from_spki(spki)?;
@@ -215,7 +205,7 @@ pub fn wrapped_object(
             objects
                 .hsm
                 .wrap_with_rsa(target_key, &public, hash)
-                .map_err(wrap_error)?
+                .map_err(hsm_error)?
         }
         _ => return Err(OpError::Destroyed(spec.wrapping_uid)),
     };

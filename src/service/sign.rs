@@ -14,10 +14,9 @@ use crate::hsm::{SignAlg, SignInput};
 use crate::kmip::operations::sign::{SignRequest, SignResponse};
 use crate::kmip::ResponsePayload;
 use crate::service::crypto::{
-    charge_usage, check_policy, cleared_record, crypto_hsm_error, key_facts, parameters,
-    usable_from, Purpose,
+    charge_usage, check_policy, cleared_record, key_facts, parameters, usable_from, Purpose,
 };
-use crate::service::objects::Objects;
+use crate::service::objects::{hsm_error, Objects};
 use crate::service::signature::{sign_alg_for, SignerKind};
 use crate::service::{ecdsa_der, Context, OpError, Policy};
 
@@ -54,7 +53,7 @@ pub fn handle(
     let signature = objects
         .hsm
         .sign_input(key.managed(), alg, input)
-        .map_err(crypto_hsm_error)?;
+        .map_err(hsm_error)?;
     let signature = match alg {
         SignAlg::Ecdsa(_) => ecdsa_der::to_der(&signature)
             .ok_or_else(|| OpError::Hsm("C_Sign returned an odd-length ECDSA signature".into()))?,

@@ -16,10 +16,9 @@ use crate::hsm::{HsmError, PublicKey, SignAlg};
 use crate::kmip::operations::sign::{SignRequest, SignatureVerifyResponse};
 use crate::kmip::ResponsePayload;
 use crate::service::crypto::{
-    check_policy, cleared_record, crypto_hsm_error, key_facts, parameters_of, usable_public_from,
-    Purpose,
+    check_policy, cleared_record, key_facts, parameters_of, usable_public_from, Purpose,
 };
-use crate::service::objects::Objects;
+use crate::service::objects::{hsm_error, Objects};
 use crate::service::sign::{signature_input, single_part_signature};
 use crate::service::signature::{max_pss_salt, sign_alg_for, SignerKind};
 use crate::service::{ecdsa_der, Context, OpError, Policy};
@@ -61,7 +60,7 @@ pub fn handle(
         |alg: SignAlg, raw: &[u8]| match objects.hsm.verify_input(&key.public, alg, input, raw) {
             Ok(()) => Ok(true),
             Err(HsmError::SignatureInvalid { .. }) => Ok(false),
-            Err(e) => Err(crypto_hsm_error(e)),
+            Err(e) => Err(hsm_error(e)),
         };
     let valid = match raw {
         None => false,
